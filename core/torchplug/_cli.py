@@ -1,0 +1,205 @@
+"""The ``torchplug`` command line: list, plugins, check.
+
+Every command reads metadata only (``check --deep`` excepted), so none of them imports torch or a
+plugin module. Errors go to stderr with a non-zero exit; ``--traceback`` shows the Python traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from ._component import ComponentInfo
+from ._errors import TorchplugError
+from ._registry import ENV_AUTOLOAD, ENV_DISABLE, Registry
+
+_EPILOG = f"""\
+environment:
+  {ENV_DISABLE}=dist-a,dist-b   never import these distributions' entry points
+  {ENV_AUTOLOAD}=0              ignore installed packs (local registrations only)
+
+examples:
+  torchplug list                  every installed component
+  torchplug list optimizer --json
+  torchplug plugins               which installed packs provide what
+  torchplug check --deep          import every entry point and report failures
+  torchplug --namespace myfw list a framework's own registry (groups myfw.<category>)
+"""
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in [header, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _info_json(info: ComponentInfo) -> dict[str, Any]:
+    return {
+        "category": info.category,
+        "name": info.name,
+        "distribution": info.distribution,
+        "version": info.version,
+        "target": info.target,
+        "status": info.status,
+        "aliases": list(info.aliases),
+        "problem": info.problem,
+        "providers": [
+            {"distribution": p.distribution, "version": p.version, "target": p.target}
+            for p in info.providers
+        ],
+    }
+
+
+def _provider_cells(info: ComponentInfo) -> list[str]:
+    if info.provider is not None:
+        p = info.provider
+        return [p.distribution or "(local)", p.version or "", p.target]
+    return [
+        ", ".join(p.distribution or "(local)" for p in info.providers),
+        ", ".join(p.version or "" for p in info.providers),
+        ", ".join(p.target for p in info.providers),
+    ]
+
+
+def _cmd_list(registry: Registry, args: argparse.Namespace) -> int:
+    infos = registry.entries(args.category)
+    if args.json:
+        print(json.dumps([_info_json(i) for i in infos], indent=2))
+        return 0
+    if not infos:
+        print("No components installed. Install a pack, e.g. pip install torchplug-torch.")
+        return 0
+    rows = [[i.category, i.name, *_provider_cells(i), i.status] for i in infos]
+    print(_table(rows, ["CATEGORY", "NAME", "DISTRIBUTION", "VERSION", "TARGET", "STATUS"]))
+    for info in infos:
+        if info.status != "ok" and info.problem:
+            print(f"{info.status}: {info.category} {info.name!r}: {info.problem}", file=sys.stderr)
+    return 0
+
+
+def _cmd_plugins(registry: Registry, args: argparse.Namespace) -> int:
+    dists = registry.distributions()
+    if args.json:
+        payload = [
+            {
+                "distribution": d.name,
+                "version": d.version,
+                "location": d.location,
+                "disabled": d.disabled,
+                "components": d.components,
+                "hooks": d.hooks,
+            }
+            for d in dists
+        ]
+        print(json.dumps(payload, indent=2))
+        return 0
+    if not dists:
+        print("No installed distribution provides torchplug components or hooks.")
+        return 0
+    rows = [
+        [
+            d.name,
+            d.version,
+            ", ".join(f"{c}: {n}" for c, n in d.components.items()) or "-",
+            str(d.hooks),
+            "disabled" if d.disabled else "enabled",
+        ]
+        for d in dists
+    ]
+    print(_table(rows, ["DISTRIBUTION", "VERSION", "COMPONENTS", "HOOKS", "STATE"]))
+    return 0
+
+
+def _cmd_check(registry: Registry, args: argparse.Namespace) -> int:
+    report = registry.check(deep=args.deep)
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2))
+    else:
+        print(report.format())
+    return 0 if report.ok else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser; the CLI reference in the docs is written from its help texts."""
+    parser = argparse.ArgumentParser(
+        prog="torchplug",
+        description="Discover, inspect and check the torchplug components of installed packs.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--traceback", action="store_true", help="show the Python traceback of an error"
+    )
+    parser.add_argument(
+        "--namespace",
+        default="torchplug",
+        help="read the entry-point groups NAMESPACE.<category> of a framework's own registry "
+        "(default: torchplug)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    def add(name: str, help_text: str, example: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=f"example:\n  {example}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        sub.add_argument("--json", action="store_true", help="print JSON instead of a table")
+        return sub
+
+    listing = add(
+        "list",
+        "List installed components: category, name, provider, version, target, status.",
+        "torchplug list optimizer --json",
+    )
+    listing.add_argument("category", nargs="?", help="only this category")
+    listing.set_defaults(run=_cmd_list)
+
+    plugins = add(
+        "plugins",
+        "List installed distributions that provide components or hooks, with counts.",
+        "torchplug plugins --json",
+    )
+    plugins.set_defaults(run=_cmd_plugins)
+
+    check = add(
+        "check",
+        "Report conflicts, broken entry points and bad metadata; exit 1 if any.",
+        "torchplug check --deep",
+    )
+    check.add_argument(
+        "--deep", action="store_true", help="also import every entry point and report failures"
+    )
+    check.set_defaults(run=_cmd_check)
+    return parser
+
+
+def _registry_for(namespace: str) -> Registry:
+    if namespace == "torchplug":
+        from . import registry
+
+        return registry
+    return Registry(namespace)
+
+
+def main(argv: Sequence[str] | None = None, registry: Registry | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        if registry is None:
+            registry = _registry_for(args.namespace)
+        return int(args.run(registry, args))
+    except TorchplugError as exc:
+        if args.traceback:
+            raise
+        print(f"torchplug: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `torchplug list | head`
+        return 0

@@ -1,0 +1,104 @@
+"""Rules for names: categories, components, distributions, and did-you-mean suggestions."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+
+from ._errors import InvalidNameError
+
+#: Categories are lowercase identifiers; the group of one is ``"<namespace>.<category>"``.
+_CATEGORY = re.compile(r"^[a-z][a-z0-9_]*$")
+#: A namespace is one or more lowercase identifiers joined by dots (``myfw`` or ``myfw.vision``).
+_NAMESPACE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
+#: ``hooks`` names the group of pluggy hook plugins, not a category of components.
+RESERVED_CATEGORIES = frozenset({"hooks"})
+
+
+def normalize_distribution(name: str) -> str:
+    """PEP 503 normalisation, so ``Torchplug_Extra`` and ``torchplug-extra`` are one distribution."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def category_problem(category: str) -> str | None:
+    """Why `category` is not a valid category name, or None when it is."""
+    if not isinstance(category, str) or not _CATEGORY.match(category):
+        return (
+            f"category {category!r} is not a lowercase identifier "
+            "(letters, digits and '_', starting with a letter)"
+        )
+    if category in RESERVED_CATEGORIES:
+        return f"category {category!r} is reserved for hook plugins"
+    return None
+
+
+def component_problem(name: str) -> str | None:
+    """Why `name` is not a valid component name, or None when it is."""
+    if not isinstance(name, str) or not name:
+        return f"component name {name!r} is empty or not a string"
+    if any(ch.isspace() for ch in name):
+        return f"component name {name!r} contains whitespace"
+    if ":" in name:
+        return f"component name {name!r} contains ':', which is reserved for 'distribution:name'"
+    return None
+
+
+def check_category(category: str) -> str:
+    """Return `category` or raise `InvalidNameError` saying what is wrong with it."""
+    problem = category_problem(category)
+    if problem:
+        raise InvalidNameError(problem)
+    return category
+
+
+def check_component(name: str) -> str:
+    """Return `name` or raise `InvalidNameError` saying what is wrong with it."""
+    problem = component_problem(name)
+    if problem:
+        raise InvalidNameError(problem)
+    return name
+
+
+def check_namespace(namespace: str) -> str:
+    """Return `namespace` or raise `InvalidNameError` saying what is wrong with it."""
+    if not isinstance(namespace, str) or not _NAMESPACE.match(namespace):
+        raise InvalidNameError(
+            f"namespace {namespace!r} must be lowercase identifiers joined by dots, e.g. 'myfw'"
+        )
+    return namespace
+
+
+def split_qualified(name: str) -> tuple[str | None, str]:
+    """Split ``"dist:name"`` into its normalised distribution and the bare name."""
+    distribution, sep, bare = name.rpartition(":")
+    if not sep:
+        return None, name
+    return normalize_distribution(distribution), bare
+
+
+def _fold(name: str) -> str:
+    return name.lower().replace("-", "_")
+
+
+def suggest(wanted: str, candidates: Iterable[str], limit: int = 3) -> list[str]:
+    """Names close to `wanted`: case and '-'/'_' slips first, then small edit distances."""
+    pool = sorted(set(candidates))
+    folded = _fold(wanted)
+    exact = [c for c in pool if _fold(c) == folded and c != wanted]
+    by_folded: dict[str, list[str]] = {}
+    for c in pool:
+        by_folded.setdefault(_fold(c), []).append(c)
+    close = difflib.get_close_matches(folded, list(by_folded), n=limit, cutoff=0.75)
+    found = exact + [c for key in close for c in by_folded[key] if c not in exact and c != wanted]
+    return found[:limit]
+
+
+def not_found_hint(wanted: str, candidates: Iterable[str]) -> str:
+    """The tail of a not-found message: what exists and what was probably meant."""
+    pool = sorted(set(candidates))
+    hint = f"Available: {pool}."
+    guesses = suggest(wanted, pool)
+    if guesses:
+        hint += " Did you mean " + " or ".join(repr(g) for g in guesses) + "?"
+    return hint

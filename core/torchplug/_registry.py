@@ -1,0 +1,721 @@
+"""The registry: category -> name -> provider, filled from installed entry points and `register`.
+
+Installed metadata is scanned once, on first need; a provider's module is imported on its first
+`get`. A name with two enabled providers is never resolved silently.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, overload
+
+from ._check import CheckReport, Finding
+from ._component import ComponentInfo, Provider, Source, describe_entry
+from ._discovery import InstalledIndex, find_entry_points
+from ._errors import (
+    ComponentDisabledError,
+    ComponentNotFoundError,
+    DuplicateComponentError,
+    TorchplugError,
+)
+from ._hooks import HookRelay
+from ._names import (
+    check_category,
+    check_component,
+    check_namespace,
+    normalize_distribution,
+    not_found_hint,
+    split_qualified,
+)
+
+T = TypeVar("T")
+
+#: Comma-separated distributions whose entry points are never imported.
+ENV_DISABLE = "TORCHPLUG_DISABLE"
+#: "0" turns entry-point discovery off: only local registrations exist.
+ENV_AUTOLOAD = "TORCHPLUG_AUTOLOAD"
+
+
+def _env_disabled() -> frozenset[str]:
+    raw = os.environ.get(ENV_DISABLE, "")
+    return frozenset(normalize_distribution(d.strip()) for d in raw.split(",") if d.strip())
+
+
+def _env_autoload() -> bool:
+    return os.environ.get(ENV_AUTOLOAD, "1").strip().lower() not in {"0", "false", "no", "off"}
+
+
+def _target_of(obj: Any) -> str:
+    module = getattr(obj, "__module__", None) or type(obj).__module__
+    qualname = getattr(obj, "__qualname__", None) or type(obj).__qualname__
+    return f"{module}:{qualname}"
+
+
+@dataclass(frozen=True)
+class DistributionInfo:
+    """An installed distribution that provides components or hook plugins."""
+
+    name: str
+    display_name: str
+    version: str
+    location: str
+    disabled: bool
+    components: dict[str, int] = field(default_factory=dict)  # category -> number of names
+    hooks: int = 0
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """One scan's installed sources, indexed for lookups; replaced whole on refresh."""
+
+    index: InstalledIndex
+    components: dict[str, dict[str, list[Source]]]
+    hooks: list[Source]
+
+
+def _build_tables(index: InstalledIndex, previous: _Tables | None) -> _Tables:
+    # Entry points of one distribution with the same target in one category are aliases: they
+    # share a Source, so the module is imported once and `info` can list the other names.
+    reusable: dict[tuple[str, str, str, str, str], Source] = {}
+    if previous is not None:  # keep what was loaded when the same provider is still installed
+        for names in previous.components.values():
+            for sources in names.values():
+                for s in sources:
+                    if s.record is not None and s.loaded:
+                        r = s.record
+                        reusable[(r.category, r.distribution, r.version, r.location, r.value)] = s
+    by_key: dict[tuple[str, str, str, str, str], Source] = {}
+    components: dict[str, dict[str, list[Source]]] = {}
+    hooks: list[Source] = []
+    for record in index.entries:
+        key = (record.category, record.distribution, record.version, record.location, record.value)
+        source = by_key.get(key)
+        if source is None:
+            source = reusable.get(key) or Source.from_entry(record)
+            source.names.clear()
+            by_key[key] = source
+            if record.category == "hooks":
+                hooks.append(source)
+        source.names.append(record.name)
+        if record.category != "hooks":
+            sources = components.setdefault(record.category, {}).setdefault(record.name, [])
+            if source not in sources:
+                sources.append(source)
+    return _Tables(index, components, hooks)
+
+
+class Registry:
+    """Components by category and name, discovered from the entry-point groups ``<namespace>.*``.
+
+    ``Registry(namespace="myfw", parent=torchplug.registry)`` gives a framework its own groups
+    (``myfw.model``, ...) and falls back to the parent for names it does not have itself.
+    """
+
+    def __init__(
+        self,
+        namespace: str = "torchplug",
+        *,
+        parent: Registry | None = None,
+        autoload: bool | None = None,
+        disabled: Iterable[str] = (),
+    ) -> None:
+        self.namespace = check_namespace(namespace)
+        self.parent = parent
+        self._autoload = autoload  # None: follow TORCHPLUG_AUTOLOAD
+        self._disabled_by_api = {normalize_distribution(d) for d in disabled}
+        self._disabled_by_env: frozenset[str] = frozenset()
+        self._disabled: frozenset[str] = frozenset(self._disabled_by_api)
+        self._lock = threading.RLock()
+        self._tables: _Tables | None = None
+        self._local: dict[str, dict[str, Source]] = {}
+        self._preferred: dict[tuple[str, str], str] = {}
+        # The hot path of `get`: resolved objects by category and requested name. Cleared by
+        # anything that could change an answer; `_generation` stops a racing resolve from
+        # writing an answer computed before the change.
+        self._hot: dict[str, dict[str, Any]] = {}
+        self._generation = 0
+        self._relay = HookRelay(self.namespace, self._enabled_hook_sources)
+
+    def __repr__(self) -> str:
+        return f"Registry(namespace={self.namespace!r})"
+
+    # ----------------------------------------------------------------- scanning and state
+
+    def _ensure_tables(self) -> _Tables:
+        tables = self._tables
+        if tables is None:
+            with self._lock:
+                if self._tables is None:
+                    self._scan(previous=None)
+                tables = self._tables
+                assert tables is not None
+        return tables
+
+    def _scan(self, previous: _Tables | None) -> None:
+        autoload = _env_autoload() if self._autoload is None else self._autoload
+        self._disabled_by_env = _env_disabled()
+        self._disabled = frozenset(self._disabled_by_api | self._disabled_by_env)
+        index = find_entry_points(self.namespace) if autoload else InstalledIndex(self.namespace)
+        self._tables = _build_tables(index, previous)
+        self._invalidate()
+
+    def _invalidate(self) -> None:
+        with self._lock:
+            self._generation += 1
+            self._hot = {}
+
+    def _is_disabled(self, source: Source) -> bool:
+        return source.provider.distribution in self._disabled
+
+    def _enabled_hook_sources(self) -> list[Source]:
+        return [s for s in self._ensure_tables().hooks if not self._is_disabled(s)]
+
+    def refresh(self) -> None:
+        """Rescan installed metadata, e.g. after ``pip install`` in this process.
+
+        Local registrations and preferences stay; providers that are still installed unchanged
+        keep their loaded objects. TORCHPLUG_DISABLE and TORCHPLUG_AUTOLOAD are read again.
+        """
+        importlib.invalidate_caches()
+        with self._lock:
+            self._scan(previous=self._tables)
+            self._relay.reset_failures()
+
+    def disable(self, *distributions: str) -> None:
+        """Block distributions, as TORCHPLUG_DISABLE does: none of their entry points is imported."""
+        with self._lock:
+            self._disabled_by_api.update(normalize_distribution(d) for d in distributions)
+            self._disabled = frozenset(self._disabled_by_api | self._disabled_by_env)
+            self._invalidate()
+
+    def enable(self, *distributions: str) -> None:
+        """Undo `disable` for these distributions (TORCHPLUG_DISABLE still applies)."""
+        with self._lock:
+            self._disabled_by_api.difference_update(normalize_distribution(d) for d in distributions)
+            self._disabled = frozenset(self._disabled_by_api | self._disabled_by_env)
+            self._invalidate()
+
+    def set_autoload(self, enabled: bool | None) -> None:
+        """Turn entry-point discovery on or off (None: follow TORCHPLUG_AUTOLOAD again)."""
+        with self._lock:
+            self._autoload = enabled
+            self._tables = None
+            self._invalidate()
+
+    @property
+    def disabled(self) -> frozenset[str]:
+        """The blocked distributions: `disable` plus TORCHPLUG_DISABLE as read at the last scan."""
+        self._ensure_tables()
+        return self._disabled
+
+    @property
+    def plugin_manager(self) -> Any:
+        """The pluggy ``PluginManager``; using it imports the installed hook plugins."""
+        return self._relay.manager
+
+    # ----------------------------------------------------------------- registering
+
+    @overload
+    def register(
+        self, category: str, name: str, obj: None = None, *, override: bool = False
+    ) -> Callable[[T], T]: ...
+
+    @overload
+    def register(self, category: str, name: str, obj: T, *, override: bool = False) -> T: ...
+
+    def register(
+        self, category: str, name: str, obj: Any = None, *, override: bool = False
+    ) -> Any:
+        """Register `obj` as `name` in `category` and return it; without `obj`, a decorator.
+
+        A name that an installed pack provides, or that was registered before, raises
+        `DuplicateComponentError` unless ``override=True``.
+        """
+        check_category(category)
+        check_component(name)
+        if obj is None:
+
+            def decorator(target: T) -> T:
+                self.register(category, name, target, override=override)
+                return target
+
+            return decorator
+
+        target = _target_of(obj)
+        with self._lock:
+            tables = self._ensure_tables()
+            installed = [
+                s
+                for s in tables.components.get(category, {}).get(name, [])
+                if not self._is_disabled(s)
+            ]
+            own = [s for s in installed if s.provider.target == target]
+            if own and len(installed) == 1 and not own[0].loaded:
+                # The module an entry point names registers that very object while it is
+                # imported (decorator style): it is the installed provider, not a rival.
+                own[0].bind(obj)
+                return obj
+            existing = self._local.get(category, {}).get(name)
+            if existing is not None and existing.obj is obj:
+                return obj  # the same object again: nothing to choose between
+            if not override and (installed or existing is not None):
+                rivals = [s.provider for s in installed]
+                if existing is not None:
+                    rivals.insert(0, existing.provider)
+                raise DuplicateComponentError(
+                    f"Cannot register {category} {name!r} ({target}): it is already provided by "
+                    + "; ".join(p.describe() for p in rivals)
+                    + ". Choose another name, or pass override=True to replace it in this process.",
+                    category=category,
+                    name=name,
+                )
+            source = Source(Provider(None, None, target), obj=obj)
+            source.names.append(name)
+            self._local.setdefault(category, {})[name] = source
+            self._invalidate()
+        return obj
+
+    def register_model(self, name: str, obj: Any = None, *, override: bool = False) -> Any:
+        """`register` in category ``model``."""
+        return self.register("model", name, obj, override=override)
+
+    def register_optimizer(self, name: str, obj: Any = None, *, override: bool = False) -> Any:
+        """`register` in category ``optimizer``."""
+        return self.register("optimizer", name, obj, override=override)
+
+    def register_scheduler(self, name: str, obj: Any = None, *, override: bool = False) -> Any:
+        """`register` in category ``scheduler``."""
+        return self.register("scheduler", name, obj, override=override)
+
+    def register_loss(self, name: str, obj: Any = None, *, override: bool = False) -> Any:
+        """`register` in category ``loss``."""
+        return self.register("loss", name, obj, override=override)
+
+    def unregister(self, category: str, name: str) -> None:
+        """Remove a local registration (installed entry points are removed by uninstalling)."""
+        with self._lock:
+            names = self._local.get(category, {})
+            if name not in names:
+                raise ComponentNotFoundError(
+                    f"No local registration {category} {name!r} to remove. "
+                    + not_found_hint(name, names),
+                    category=category,
+                    name=name,
+                )
+            del names[name]
+            self._invalidate()
+
+    def prefer(self, category: str, name: str, distribution: str | None) -> None:
+        """Resolve a conflict: `get` of `name` uses `distribution`'s provider (None: forget it)."""
+        with self._lock:
+            if distribution is None:
+                self._preferred.pop((category, name), None)
+                self._invalidate()
+                return
+            wanted = normalize_distribution(distribution)
+            sources = self._ensure_tables().components.get(category, {}).get(name, [])
+            if not sources:
+                raise self._not_found(category, name)
+            if wanted not in {s.provider.distribution for s in sources}:
+                raise ComponentNotFoundError(
+                    f"Cannot prefer {wanted!r} for {category} {name!r}: that distribution does "
+                    "not provide it. Providers: "
+                    + "; ".join(s.provider.describe() for s in sources),
+                    category=category,
+                    name=name,
+                )
+            self._preferred[(category, name)] = wanted
+            self._invalidate()
+
+    # ----------------------------------------------------------------- resolving
+
+    def get(self, category: str, name: str) -> Any:
+        """The object registered as `name`; an entry point's module is imported on first `get`.
+
+        `name` may be qualified as ``"distribution:name"`` to pick one provider of a conflict.
+        """
+        try:
+            return self._hot[category][name]
+        except KeyError:
+            return self._get_cold(category, name)
+
+    def _get_cold(self, category: str, name: str) -> Any:
+        generation = self._generation
+        found = self._lookup(category, name)
+        if found is None:
+            return self._from_parent(category, name)
+        source, bare = found
+        obj, newly = source.load(category, bare, self.namespace)
+        if newly:
+            self._announce_loaded(category, bare, obj)
+        with self._lock:
+            if generation == self._generation:
+                self._hot.setdefault(category, {})[name] = obj
+        return obj
+
+    def _announce_loaded(self, category: str, name: str, obj: Any) -> None:
+        self._relay.manager.hook.torchplug_component_loaded(
+            category=category, name=name, obj=obj, info=self.info(category, name)
+        )
+
+    def _from_parent(self, category: str, name: str) -> Any:
+        if self.parent is not None:
+            try:
+                return self.parent.get(category, name)
+            except ComponentDisabledError:
+                raise
+            except ComponentNotFoundError:
+                pass
+        raise self._not_found(category, name)
+
+    def _lookup(self, category: str, name: str) -> tuple[Source, str] | None:
+        """The source `get` uses for `name`, None when this registry has no such name, or raise."""
+        distribution, bare = split_qualified(name)
+        tables = self._ensure_tables()
+        installed = tables.components.get(category, {}).get(bare, [])
+        local = self._local.get(category, {}).get(bare)
+        if distribution is not None:
+            matches = [s for s in installed if s.provider.distribution == distribution]
+            if not matches:
+                if installed or local is not None:
+                    raise ComponentNotFoundError(
+                        f"{category} {bare!r} is not provided by distribution {distribution!r}. "
+                        "Its providers: " + self._providers_text(installed, local),
+                        category=category,
+                        name=name,
+                    )
+                return None
+            if distribution in self._disabled:
+                raise self._disabled_error(category, name, matches)
+            if len(matches) > 1:
+                raise self._duplicate_error(category, bare, matches)
+            return matches[0], bare
+        if local is not None:
+            return local, bare
+        enabled = [s for s in installed if not self._is_disabled(s)]
+        if not enabled:
+            if installed:
+                raise self._disabled_error(category, name, installed)
+            return None
+        if len(enabled) == 1:
+            return enabled[0], bare
+        return self._choose(category, bare, enabled), bare
+
+    def _choose(self, category: str, name: str, candidates: list[Source]) -> Source:
+        preferred = self._preferred.get((category, name))
+        if preferred is not None:
+            chosen = [s for s in candidates if s.provider.distribution == preferred]
+            if len(chosen) == 1:
+                return chosen[0]
+        providers = [s.provider for s in candidates]
+        if len({p.distribution for p in providers}) == len(providers):
+            answer = self._relay.manager.hook.torchplug_resolve_conflict(
+                category=category, name=name, candidates=list(providers)
+            )
+            if answer is not None:
+                for source in candidates:
+                    if answer is source.provider or (
+                        isinstance(answer, str)
+                        and normalize_distribution(answer) == source.provider.distribution
+                    ):
+                        return source
+                raise TorchplugError(
+                    f"A torchplug_resolve_conflict hook chose {answer!r} for {category} {name!r}, "
+                    "which is not one of its candidates: "
+                    + "; ".join(p.describe() for p in providers)
+                )
+        raise self._duplicate_error(category, name, candidates)
+
+    # ----------------------------------------------------------------- errors
+
+    @staticmethod
+    def _providers_text(installed: list[Source], local: Source | None) -> str:
+        providers = [s.provider for s in installed] + ([local.provider] if local else [])
+        return "; ".join(p.describe() for p in providers)
+
+    def _duplicate_error(
+        self, category: str, name: str, sources: list[Source]
+    ) -> DuplicateComponentError:
+        lines = [f"{category} {name!r} is provided by {len(sources)} installed entry points:"]
+        lines += [
+            f"  - {s.provider.describe()}, entry point "
+            f"{describe_entry(s.record, self.namespace) if s.record else s.provider.target}"
+            for s in sources
+        ]
+        lines += [f"  {fix}" for fix in self._conflict_fixes(category, name, sources)]
+        return DuplicateComponentError("\n".join(lines), category=category, name=name)
+
+    @staticmethod
+    def _conflict_fixes(category: str, name: str, sources: list[Source]) -> list[str]:
+        distributions = sorted({s.provider.distribution or "" for s in sources})
+        first, last = distributions[0], distributions[-1]
+        if len(distributions) < len(sources):
+            return [
+                f"{first} declares the name twice with different targets: fix its entry points, "
+                f"or block it with {ENV_DISABLE}={first}."
+            ]
+        return [
+            "Say which one to use, any of:",
+            f'- the qualified name "{first}:{name}" (in a config: type = "{first}:{name}");',
+            f'- registry.prefer("{category}", "{name}", "{first}");',
+            "- a hook plugin implementing torchplug_resolve_conflict;",
+            f"- uninstall one, or block it with {ENV_DISABLE}={last}.",
+        ]
+
+    def _disabled_error(
+        self, category: str, name: str, sources: list[Source]
+    ) -> ComponentDisabledError:
+        blocked = sorted({s.provider.distribution or "" for s in sources})
+        return ComponentDisabledError(
+            f"{category} {name!r} is provided only by disabled distribution(s) "
+            f"{', '.join(blocked)}. Remove them from {ENV_DISABLE} (now "
+            f"{os.environ.get(ENV_DISABLE, '')!r}) or call registry.enable(...).",
+            category=category,
+            name=name,
+        )
+
+    def _not_found(self, category: str, name: str | None) -> ComponentNotFoundError:
+        known = self.categories()
+        if category not in known:
+            return ComponentNotFoundError(
+                f"Unknown category {category!r} in registry {self.namespace!r}. "
+                + not_found_hint(category, known)
+                + f" Install a pack that declares entry points in group '{self.namespace}."
+                f"{category}', or register one.",
+                category=category,
+                name=name,
+            )
+        _, bare = split_qualified(name or "")
+        return ComponentNotFoundError(
+            f"No {category} named {name!r}. "
+            + not_found_hint(bare, self.list(category))
+            + f" Installed packs declare {category}s in the entry-point group "
+            f"'{self.namespace}.{category}'; see `torchplug list {category}`.",
+            category=category,
+            name=name,
+        )
+
+    # ----------------------------------------------------------------- reading, no imports
+
+    def categories(self) -> list[str]:
+        """Sorted category names known here or in the parent; imports nothing."""
+        names = set(self._ensure_tables().components) | {c for c, n in self._local.items() if n}
+        if self.parent is not None:
+            names.update(self.parent.categories())
+        return sorted(names)
+
+    def list(self, category: str) -> list[str]:
+        """Sorted names that `get` can be asked for in `category`; imports nothing."""
+        installed = self._ensure_tables().components.get(category)
+        local = self._local.get(category, {})
+        if installed is None and not local and category not in self.categories():
+            raise self._not_found(category, None)
+        names = set(local)
+        for name, sources in (installed or {}).items():
+            if any(not self._is_disabled(s) for s in sources):
+                names.add(name)
+        if self.parent is not None and category in self.parent.categories():
+            names.update(self.parent.list(category))
+        return sorted(names)
+
+    def info(self, category: str, name: str) -> ComponentInfo:
+        """Provider, version, target, status and aliases of `name`; imports nothing."""
+        distribution, bare = split_qualified(name)
+        installed = self._ensure_tables().components.get(category, {}).get(bare, [])
+        local = self._local.get(category, {}).get(bare)
+        if distribution is not None:
+            installed = [s for s in installed if s.provider.distribution == distribution]
+            local = None
+        if not installed and local is None:
+            if self.parent is not None:
+                try:
+                    return self.parent.info(category, name)
+                except ComponentNotFoundError:
+                    pass
+            raise self._not_found(category, name)
+        return self._describe(category, bare, installed, local)
+
+    def _describe(
+        self, category: str, name: str, installed: list[Source], local: Source | None
+    ) -> ComponentInfo:
+        enabled = [s for s in installed if not self._is_disabled(s)]
+        others = tuple(s.provider for s in installed)
+        preferred = self._preferred.get((category, name))
+        if local is not None:
+            return ComponentInfo(category, name, "ok", (local.provider, *others), loaded=True)
+        if not enabled:
+            blocked = ", ".join(sorted({p.distribution or "" for p in others}))
+            return ComponentInfo(
+                category, name, "disabled", others, problem=f"disabled distribution(s): {blocked}"
+            )
+        chosen = enabled[0]
+        if len(enabled) > 1:
+            matching = [s for s in enabled if s.provider.distribution == preferred]
+            if len(matching) != 1:
+                return ComponentInfo(
+                    category,
+                    name,
+                    "conflict",
+                    others,
+                    problem=f"provided by {len(enabled)} entry points; choose one",
+                )
+            chosen = matching[0]
+        ordered = (chosen.provider, *(p for p in others if p is not chosen.provider))
+        problem = chosen.static_problem
+        return ComponentInfo(
+            category,
+            name,
+            "broken" if problem else "ok",
+            ordered,
+            aliases=tuple(n for n in chosen.names if n != name),
+            loaded=chosen.loaded,
+            problem=problem,
+            preferred=preferred if len(enabled) > 1 else None,
+        )
+
+    def entries(self, category: str | None = None) -> list[ComponentInfo]:
+        """`info` of every name (disabled, conflicted and broken ones too), sorted; imports nothing."""
+        tables = self._ensure_tables()
+        keys = {(c, n) for c, names in tables.components.items() for n in names}
+        keys |= {(c, n) for c, names in self._local.items() for n in names}
+        if category is not None:
+            if category not in self.categories():
+                raise self._not_found(category, None)
+            keys = {k for k in keys if k[0] == category}
+        infos = {
+            key: self._describe(
+                key[0],
+                key[1],
+                tables.components.get(key[0], {}).get(key[1], []),
+                self._local.get(key[0], {}).get(key[1]),
+            )
+            for key in keys
+        }
+        if self.parent is not None:
+            for parent_info in self.parent.entries():
+                key = (parent_info.category, parent_info.name)
+                if key not in infos and category in (None, parent_info.category):
+                    infos[key] = parent_info
+        return [infos[k] for k in sorted(infos)]
+
+    def distributions(self) -> list[DistributionInfo]:
+        """Installed distributions that provide components or hooks here, by name."""
+        tables = self._ensure_tables()
+        result = []
+        for dist in tables.index.distributions:
+            counts: dict[str, int] = {}
+            hooks = 0
+            for record in tables.index.entries:
+                if record.distribution != dist.name or record.location != dist.location:
+                    continue
+                if record.category == "hooks":
+                    hooks += 1
+                else:
+                    counts[record.category] = counts.get(record.category, 0) + 1
+            result.append(
+                DistributionInfo(
+                    dist.name,
+                    dist.display_name,
+                    dist.version,
+                    dist.location,
+                    dist.name in self._disabled,
+                    dict(sorted(counts.items())),
+                    hooks,
+                )
+            )
+        return sorted(result, key=lambda d: d.name)
+
+    # ----------------------------------------------------------------- checking
+
+    def check(self, *, deep: bool = False) -> CheckReport:
+        """Every conflict, broken entry point and metadata problem at once.
+
+        Imports nothing unless ``deep=True``, which loads every enabled entry point (and the
+        hook plugins) and reports each failure.
+        """
+        tables = self._ensure_tables()
+        findings: list[Finding] = []
+        for problem in tables.index.problems:
+            findings.append(
+                Finding(
+                    "broken" if problem.severity == "error" else "metadata",
+                    problem.severity,
+                    (f"{problem.distribution}: " if problem.distribution else "")
+                    + problem.message
+                    + (f" [{problem.entry_point}]" if problem.entry_point else ""),
+                    "Fix the distribution's entry points (its pyproject) and reinstall it, "
+                    f"or block it with {ENV_DISABLE}.",
+                    location=problem.location,
+                )
+            )
+        for category, names in sorted(tables.components.items()):
+            for name, sources in sorted(names.items()):
+                info = self._describe(category, name, sources, self._local.get(category, {}).get(name))
+                if info.status == "conflict":
+                    enabled = [s for s in sources if not self._is_disabled(s)]
+                    findings.append(
+                        Finding(
+                            "conflict",
+                            "error",
+                            f"{category} {name!r} is provided by {len(enabled)} entry points",
+                            "\n".join(self._conflict_fixes(category, name, enabled)),
+                            category,
+                            name,
+                            info.providers,
+                        )
+                    )
+        findings.extend(self._broken_findings(tables, deep))
+        return CheckReport(tuple(findings), deep)
+
+    def _broken_findings(self, tables: _Tables, deep: bool) -> list[Finding]:
+        findings = []
+        seen: set[int] = set()
+        for category, names in sorted(tables.components.items()):
+            for name, sources in sorted(names.items()):
+                for source in sources:
+                    if id(source) in seen or self._is_disabled(source):
+                        continue
+                    seen.add(id(source))
+                    if deep and source.static_problem is None:
+                        try:
+                            obj, newly = source.load(category, name, self.namespace)
+                        except TorchplugError:
+                            pass
+                        else:
+                            if newly:
+                                self._announce_loaded(category, name, obj)
+                    problem = source.static_problem
+                    if problem and source.record is not None:
+                        findings.append(
+                            Finding(
+                                "broken",
+                                "error",
+                                f"{category} {name!r} from {source.provider.describe()} cannot "
+                                f"be loaded: {problem}",
+                                f"Fix {describe_entry(source.record, self.namespace)} in "
+                                f"{source.provider.distribution} and reinstall it, or block it "
+                                f"with {ENV_DISABLE}={source.provider.distribution}.",
+                                category,
+                                name,
+                                (source.provider,),
+                                source.provider.location,
+                            )
+                        )
+        if deep:
+            self._relay.manager  # noqa: B018 - loading the hook plugins is the point
+            for plugin, why in sorted(self._relay.failures.items()):
+                findings.append(
+                    Finding(
+                        "broken",
+                        "error",
+                        f"hook plugin {plugin} cannot be loaded: {why}",
+                        f"Fix or reinstall {plugin.split(':')[0]}, or block it with {ENV_DISABLE}.",
+                        "hooks",
+                        plugin.split(":", 1)[1],
+                    )
+                )
+        return findings

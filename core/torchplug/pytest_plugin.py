@@ -1,0 +1,33 @@
+"""pytest fixtures for torchplug and for pack authors; registered through the ``pytest11`` entry point.
+
+- ``torchplug_site``: a `FakeSite` on ``sys.path`` with its own namespace, removed after the test.
+- ``torchplug_registry``: a fresh default-namespace `Registry` that sees what is really installed,
+  so a pack's tests can resolve and check its entry points without touching the global registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ._registry import Registry
+from .testing import FakeSite, unique_namespace
+
+
+@pytest.fixture
+def torchplug_site(tmp_path: Path) -> Iterator[FakeSite]:
+    """Installed-looking distributions written by the test, visible to importlib-metadata."""
+    site = FakeSite(tmp_path / "site-packages", namespace=unique_namespace())
+    site.activate()
+    try:
+        yield site
+    finally:
+        site.deactivate()
+
+
+@pytest.fixture
+def torchplug_registry() -> Registry:
+    """A fresh registry of the ``torchplug`` namespace over the real environment."""
+    return Registry()
