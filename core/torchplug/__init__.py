@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._build import Component
 from ._check import CheckReport, Finding
 from ._component import ComponentInfo, Provider
 from ._errors import (
@@ -24,6 +25,7 @@ registry = Registry()
 
 __all__ = [
     "CheckReport",
+    "Component",
     "ComponentDisabledError",
     "ComponentInfo",
     "ComponentNotFoundError",

@@ -1,0 +1,183 @@
+"""End to end with real pip: wheels of torchplug and of small packs installed into a fresh venv.
+
+This is what a user does: `pip install` a pack, then list, check, resolve, uninstall, upgrade.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import venv
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+def _run(
+    *args: str | Path, env: dict[str, str] | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [str(a) for a in args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=600,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"{args} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
+    return result
+
+
+def _write_pack(root: Path, dist: str, version: str, package: str, entries: dict[str, str]) -> Path:
+    """A pack source tree exactly as a pack author writes one."""
+    source = root / f"{dist}-{version}"
+    (source / package).mkdir(parents=True)
+    groups = "\n".join(f'{name} = "{value}"' for name, value in entries.items())
+    (source / "pyproject.toml").write_text(
+        textwrap.dedent(
+            f"""\
+            [build-system]
+            requires = ["hatchling"]
+            build-backend = "hatchling.build"
+
+            [project]
+            name = "{dist}"
+            version = "{version}"
+            dependencies = ["torchplug"]
+
+            [project.entry-points."torchplug.optimizer"]
+            """
+        )
+        + groups
+        + "\n"
+    )
+    (source / package / "__init__.py").write_text(
+        textwrap.dedent(
+            f"""\
+            import os, pathlib
+            marker = os.environ.get("E2E_IMPORT_MARKER")
+            if marker:
+                pathlib.Path(marker).write_text("{package} imported")
+
+            def build(params, lr: float = 0.1):
+                return ("{dist}", "{version}", lr)
+            """
+        )
+    )
+    return source
+
+
+@pytest.fixture(scope="module")
+def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    tmp = tmp_path_factory.mktemp("wheels")
+    out = tmp / "dist"
+    packs = {
+        "torchplug": ROOT,
+        "e2e-pack-1": _write_pack(
+            tmp, "e2e-pack", "1.0", "e2e_pack", {"e2e_sgd": "e2e_pack:build"}
+        ),
+        "e2e-pack-2": _write_pack(
+            tmp / "v2", "e2e-pack", "2.0", "e2e_pack", {"e2e_sgd": "e2e_pack:build"}
+        ),
+        "e2e-rival": _write_pack(
+            tmp, "e2e-rival", "0.5", "e2e_rival", {"e2e_sgd": "e2e_rival:build"}
+        ),
+    }
+    built = {}
+    for key, source in packs.items():
+        before = set(out.glob("*.whl")) if out.exists() else set()
+        _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", out, source)
+        (new,) = set(out.glob("*.whl")) - before
+        built[key] = new
+    return built
+
+
+@pytest.fixture(scope="module")
+def env_dir(tmp_path_factory: pytest.TempPathFactory, wheels: dict[str, Path]) -> Path:
+    directory = tmp_path_factory.mktemp("venv") / "env"
+    venv.create(directory, with_pip=True)
+    _run(directory / "bin" / "python", "-m", "pip", "install", "-q", wheels["torchplug"])
+    return directory
+
+
+def _torchplug(env_dir: Path, *args: str, **kw: object) -> subprocess.CompletedProcess[str]:
+    return _run(env_dir / "bin" / "torchplug", *args, **kw)  # type: ignore[arg-type]
+
+
+def _pip(env_dir: Path, *args: str | Path) -> None:
+    _run(env_dir / "bin" / "python", "-m", "pip", *args)
+
+
+def test_installed_pack_is_listed_without_import_then_resolved(
+    env_dir: Path, wheels: dict[str, Path], tmp_path: Path
+) -> None:
+    _pip(env_dir, "install", "-q", wheels["e2e-pack-1"])
+    marker = tmp_path / "imported"
+    listed = _torchplug(
+        env_dir, "list", "optimizer", "--json", env={"E2E_IMPORT_MARKER": str(marker)}
+    )
+    rows = {r["name"]: r for r in json.loads(listed.stdout)}
+    assert rows["e2e_sgd"]["distribution"] == "e2e-pack"
+    assert rows["e2e_sgd"]["version"] == "1.0"
+    assert rows["e2e_sgd"]["status"] == "ok"
+    assert not marker.exists(), "listing must not import the pack"
+
+    built = _run(
+        env_dir / "bin" / "python",
+        "-c",
+        "import torchplug; print(torchplug.registry.get('optimizer', 'e2e_sgd')(None, lr=0.5))",
+        env={"E2E_IMPORT_MARKER": str(marker)},
+    )
+    assert built.stdout.strip() == "('e2e-pack', '1.0', 0.5)"
+    assert marker.read_text() == "e2e_pack imported"
+
+
+def test_second_pack_with_same_name_is_a_conflict_until_disabled_or_uninstalled(
+    env_dir: Path, wheels: dict[str, Path]
+) -> None:
+    _pip(env_dir, "install", "-q", wheels["e2e-pack-1"], wheels["e2e-rival"])
+    conflicted = _torchplug(env_dir, "check", check=False)
+    assert conflicted.returncode == 1
+    assert "e2e-pack 1.0" in conflicted.stdout and "e2e-rival 0.5" in conflicted.stdout
+    assert '"e2e-pack:e2e_sgd"' in conflicted.stdout
+
+    qualified = _run(
+        env_dir / "bin" / "python",
+        "-c",
+        "import torchplug; print(torchplug.registry.get('optimizer', 'e2e_rival:e2e_sgd')(None))",
+    )
+    assert qualified.stdout.strip() == "('e2e-rival', '0.5', 0.1)"
+
+    disabled = _torchplug(env_dir, "check", env={"TORCHPLUG_DISABLE": "e2e-rival"}, check=False)
+    assert disabled.returncode == 0, disabled.stdout
+
+    _pip(env_dir, "uninstall", "-y", "-q", "e2e-rival")
+    assert _torchplug(env_dir, "check", check=False).returncode == 0
+
+
+def test_upgrade_is_seen_by_the_next_process(env_dir: Path, wheels: dict[str, Path]) -> None:
+    _pip(env_dir, "install", "-q", wheels["e2e-pack-1"])
+    _pip(env_dir, "install", "-q", "--force-reinstall", "--no-deps", wheels["e2e-pack-2"])
+    plugins = json.loads(_torchplug(env_dir, "plugins", "--json").stdout)
+    assert {"distribution": "e2e-pack", "version": "2.0"}.items() <= plugins[0].items()
+    assert plugins[0]["components"] == {"optimizer": 1}
+
+
+def test_python_dash_m_and_help_work_in_a_fresh_venv(
+    env_dir: Path, wheels: dict[str, Path]
+) -> None:
+    _pip(env_dir, "install", "-q", wheels["e2e-pack-1"])
+    helped = _run(env_dir / "bin" / "python", "-m", "torchplug", "--help")
+    assert "list" in helped.stdout and "check" in helped.stdout and "plugins" in helped.stdout
+    unknown = _torchplug(env_dir, "list", "optimzer", check=False)
+    assert unknown.returncode == 2
+    assert "Did you mean 'optimizer'?" in unknown.stderr
+    assert "Traceback" not in unknown.stderr
