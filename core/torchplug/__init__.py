@@ -7,17 +7,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._build import Component
+from ._build import Component, ComponentFactory, fingerprint
 from ._check import CheckReport, Finding
 from ._component import ComponentInfo, Provider
+from ._contracts import Contract
 from ._errors import (
     ComponentDisabledError,
     ComponentNotFoundError,
+    ConfigError,
     DuplicateComponentError,
     InvalidNameError,
     PluginLoadError,
     TorchplugError,
 )
+from ._identity import NoProvenanceError, Provenance, provenance
 from ._registry import DistributionInfo, Registry
 
 #: The default registry: entry-point groups ``torchplug.<category>``.
@@ -27,19 +30,26 @@ __all__ = [
     "CheckReport",
     "Component",
     "ComponentDisabledError",
+    "ComponentFactory",
     "ComponentInfo",
     "ComponentNotFoundError",
+    "ConfigError",
+    "Contract",
     "DistributionInfo",
     "DuplicateComponentError",
     "Finding",
     "InvalidNameError",
+    "NoProvenanceError",
     "PluginLoadError",
+    "Provenance",
     "Provider",
     "Registry",
     "TorchplugError",
     "__version__",
+    "fingerprint",
     "hookimpl",
     "hookspec",
+    "provenance",
     "registry",
 ]
 

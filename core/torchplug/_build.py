@@ -1,8 +1,32 @@
-"""Building components from config specs: validated keyword arguments and nested components."""
+"""Building components from config specs: validated keyword arguments and nested components.
+
+A spec is a name (``"adamw"``, ``"torchplug-torch:adamw"``) or a table ``{"type": name, **hp}``.
+Before a builder runs, its config keys are checked against its signature, so a misspelt key is a
+`ConfigError` naming the config path and the providing distribution, not a ``TypeError`` from deep
+inside a constructor. Nothing here imports a module that no pack or registration declares.
+"""
 
 from __future__ import annotations
 
+import inspect
+import types
+import typing
+from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, Union
+
+from ._errors import ConfigError, TorchplugError
+from ._identity import Provenance, attach
+from ._names import suggest
+
+if TYPE_CHECKING:
+    from ._component import ComponentInfo
+    from ._contracts import Contract
+    from ._registry import Registry
+
+_EMPTY = inspect.Parameter.empty
+_VARIADIC = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
 
 
 @dataclass(frozen=True)
@@ -11,8 +35,314 @@ class Component:
 
     Written as ``norm: Annotated[Callable[..., nn.Module], Component("norm")] = "rmsnorm"``:
     `Registry.build` turns the spec given for ``norm`` (a name or a ``{"type": ...}`` table) into a
-    factory that builds it through the registry when the builder calls it with runtime inputs,
-    e.g. ``norm(dim)``. Direct callers of the builder pass such a callable themselves.
+    `ComponentFactory` that builds it through the registry when the builder calls it with runtime
+    inputs, e.g. ``norm(dim)``. Direct callers of the builder pass such a callable themselves.
     """
 
     category: str
+
+
+@dataclass(frozen=True)
+class _Parameter:
+    name: str
+    kind: inspect._ParameterKind
+    default: Any
+    annotation: Any  # resolved type hint, or _EMPTY
+    component: str | None  # the category of a nested component
+
+    @property
+    def required(self) -> bool:
+        return self.default is _EMPTY and self.kind not in _VARIADIC
+
+
+def _hints(builder: Callable[..., Any]) -> dict[str, Any]:
+    target = builder.__init__ if inspect.isclass(builder) else builder
+    try:
+        return typing.get_type_hints(target, include_extras=True)
+    except Exception:  # unresolvable string annotations: validate names, not types
+        return {}
+
+
+def _parameters(builder: Callable[..., Any]) -> list[_Parameter] | None:
+    try:
+        signature = inspect.signature(builder)
+    except (TypeError, ValueError):
+        return None  # no introspectable signature: the builder validates its own arguments
+    hints = _hints(builder)
+    result = []
+    for p in signature.parameters.values():
+        annotation = hints.get(p.name, p.annotation)
+        component = None
+        if typing.get_origin(annotation) is typing.Annotated:
+            metadata = getattr(annotation, "__metadata__", ())
+            component = next((m.category for m in metadata if isinstance(m, Component)), None)
+            annotation = typing.get_args(annotation)[0]
+        result.append(_Parameter(p.name, p.kind, p.default, annotation, component))
+    return result
+
+
+def _type_name(annotation: Any) -> str:
+    if isinstance(annotation, type):
+        return annotation.__name__
+    return str(annotation).replace("typing.", "")
+
+
+def type_problem(value: Any, annotation: Any) -> str | None:
+    """Why `value` does not fit a simple annotation; None when it fits or is not checkable."""
+    if annotation is _EMPTY or annotation is Any:
+        return None
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    wrong = f"expected {_type_name(annotation)}, got {type(value).__name__} {value!r}"
+    if annotation is bool:
+        return None if isinstance(value, bool) else wrong
+    if annotation is int:
+        return None if isinstance(value, int) and not isinstance(value, bool) else wrong
+    if annotation is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        return None if ok else wrong
+    if annotation is str:
+        return None if isinstance(value, str) else wrong
+    if origin is Literal:
+        return None if value in args else f"expected one of {list(args)}, got {value!r}"
+    if origin in (Union, types.UnionType):
+        checks = [type_problem(value, a) for a in args]
+        if any(c is None for c in checks):
+            return None
+        return wrong
+    if annotation is type(None):
+        return None if value is None else wrong
+    if origin in (list, tuple) and isinstance(value, (list, tuple)):
+        if origin is tuple and args and args[-1] is not Ellipsis:
+            if len(value) != len(args):
+                return f"expected {len(args)} items, got {len(value)}"
+            pairs = list(zip(value, args, strict=True))
+        else:
+            element = args[0] if args else _EMPTY
+            pairs = [(v, element) for v in value]
+        for index, (item, item_type) in enumerate(pairs):
+            problem = type_problem(item, item_type)
+            if problem:
+                return f"item {index}: {problem}"
+        return None
+    if origin in (list, tuple):
+        return wrong
+    return None  # anything richer (tensors, callables, classes) is the builder's to check
+
+
+def split_spec(
+    spec: Any, category: str, default_type: str | None, path: str
+) -> tuple[str, dict[str, Any]]:
+    """``"name"`` or ``{"type": name, **hp}`` -> (name, hyperparameters)."""
+    if isinstance(spec, str):
+        return spec, {}
+    if not isinstance(spec, Mapping):
+        raise ConfigError(
+            f"expected a {category} name or a table with a 'type' key, got "
+            f"{type(spec).__name__} {spec!r}",
+            path=path,
+        )
+    config = {str(k): v for k, v in spec.items()}
+    name = config.pop("type", None) or default_type
+    if name is None:
+        raise ConfigError(
+            f"no 'type' given and category {category!r} has no default type; "
+            f"set {path}.type to one of `torchplug list {category}`",
+            path=path,
+        )
+    if not isinstance(name, str):
+        raise ConfigError(f"'type' must be a string, got {name!r}", path=f"{path}.type")
+    return name, config
+
+
+class ComponentFactory:
+    """A checked spec of one component: call it with the runtime inputs to build the object."""
+
+    def __init__(
+        self,
+        category: str,
+        name: str,
+        builder: Callable[..., Any],
+        info: ComponentInfo,
+        config: dict[str, Any],
+        path: str,
+        contract: Contract | None,
+    ) -> None:
+        self.category = category
+        self.name = name
+        self.builder = builder
+        self.info = info
+        self.config = config  # hyperparameters from the spec; nested specs are factories here
+        self.path = path
+        self.contract = contract
+        self._parameters = _parameters(builder)
+
+    def __repr__(self) -> str:
+        return f"<ComponentFactory {self.path}: {self.category} {self.name!r}>"
+
+    @property
+    def component(self) -> str:
+        """``optimizer 'adamw' (torchplug-torch 0.1.0)``: how messages name the component."""
+        provider = self.info.provider
+        where = provider.describe() if provider is not None else "unknown provider"
+        return f"{self.category} {self.name!r} from {where}"
+
+    def _error(self, message: str, key: str | None = None) -> ConfigError:
+        path = f"{self.path}.{key}" if key else self.path
+        provider = self.info.provider
+        return ConfigError(
+            f"{message} ({self.component})",
+            path=path,
+            component=f"{self.category}:{self.name}",
+            distribution=provider.distribution if provider is not None else None,
+        )
+
+    def _runtime_names(self) -> set[str]:
+        """Parameters the call site fills: the contract's positional inputs and keywords."""
+        if self._parameters is None or self.contract is None:
+            return set()
+        positional = [
+            p.name
+            for p in self._parameters
+            if p.kind
+            in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        ]
+        names = set(positional[: len(self.contract.inputs)])
+        return names | {k for k in self.contract.keywords if k not in self.config}
+
+    def validate(self, registry: Registry) -> None:
+        """Check config keys, value types and nested specs; replace nested specs by factories."""
+        params = self._parameters
+        if params is None:
+            return
+        by_name = {p.name: p for p in params if p.kind is not inspect.Parameter.POSITIONAL_ONLY}
+        takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+        runtime = self._runtime_names()
+        for key in list(self.config):
+            if self.contract is not None and key in self.contract.inputs and key in runtime:
+                raise self._error(
+                    f"{key!r} is a runtime input that the {self.category} call site passes; "
+                    "remove it from the config",
+                    key,
+                )
+            if key not in by_name and not takes_any:
+                accepted = sorted(
+                    n for n, p in by_name.items() if p.kind not in _VARIADIC and n not in runtime
+                )
+                guesses = suggest(key, accepted)
+                hint = f" Did you mean {' or '.join(repr(g) for g in guesses)}?" if guesses else ""
+                raise self._error(f"unknown key {key!r}; accepted keys: {accepted}.{hint}", key)
+        for p in params:
+            if p.kind in _VARIADIC:
+                continue
+            value = self.config.get(p.name, p.default)
+            if p.component is not None and isinstance(value, (str, Mapping)):
+                self.config[p.name] = registry.builder(
+                    p.component, value, at=f"{self.path}.{p.name}"
+                )
+                continue
+            if p.name in self.config:
+                problem = type_problem(value, p.annotation)
+                if problem:
+                    raise self._error(problem, p.name)
+            elif (
+                p.required
+                and p.name not in runtime
+                and self.contract is not None
+                and p.kind is not inspect.Parameter.POSITIONAL_ONLY
+            ):
+                raise self._error(f"missing required argument {p.name!r}", p.name)
+
+    def hyperparameters(self, runtime_keys: AbstractSet[str] = frozenset()) -> dict[str, Any]:
+        """Resolved hyperparameters: config values, defaults filled in, runtime inputs left out."""
+        if self._parameters is None:
+            return dict(self.config)
+        skip = self._runtime_names() | set(runtime_keys)
+        resolved: dict[str, Any] = {}
+        for p in self._parameters:
+            if p.kind in _VARIADIC or p.name in skip:
+                continue
+            if p.name in self.config:
+                resolved[p.name] = self.config[p.name]
+            elif p.default is not _EMPTY:
+                resolved[p.name] = p.default
+        for key, value in self.config.items():  # keys taken by **kwargs
+            resolved.setdefault(key, value)
+        return resolved
+
+    def _provenance(self, runtime_keys: AbstractSet[str] = frozenset()) -> Provenance:
+        provider = self.info.provider
+        return Provenance(
+            self.category,
+            self.info.name,
+            provider.distribution if provider is not None else None,
+            provider.version if provider is not None else None,
+            provider.target if provider is not None else "",
+            self.hyperparameters(runtime_keys),
+            self.path,
+        )
+
+    @property
+    def provenance(self) -> Provenance:
+        """The provenance an object built from this spec will carry (fingerprint included)."""
+        return self._provenance()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        clash = sorted(set(kwargs) & set(self.config))
+        if clash:
+            raise self._error(
+                f"{clash} given both in the config and by the caller; remove them from the config",
+                clash[0],
+            )
+        call_kwargs = {**self.config, **kwargs}
+        if self._parameters is not None:
+            signature = inspect.Signature(
+                [inspect.Parameter(p.name, p.kind, default=p.default) for p in self._parameters]
+            )
+            try:
+                signature.bind(*args, **call_kwargs)
+            except TypeError as exc:
+                raise self._error(f"cannot call the builder with these arguments: {exc}") from None
+        try:
+            obj = self.builder(*args, **call_kwargs)
+        except TorchplugError:
+            raise
+        except Exception as exc:
+            if hasattr(exc, "add_note"):  # Python >= 3.11
+                exc.add_note(f"while building {self.path}: {self.component}")
+            raise
+        positional = [
+            p.name
+            for p in self._parameters or ()
+            if p.kind
+            in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        ]
+        attach(obj, self._provenance(set(positional[: len(args)]) | set(kwargs)))
+        return obj
+
+
+def fingerprint(
+    spec_or_obj: Any, category: str | None = None, *, registry: Registry | None = None
+) -> str:
+    """A stable hex digest of a component's identity and resolved hyperparameters.
+
+    Takes an object built by `Registry.build`, its `Provenance`, a `ComponentFactory`, or a spec
+    (name or ``{"type": ...}`` table) together with its `category`.
+    """
+    from ._identity import provenance
+
+    if isinstance(spec_or_obj, Provenance):
+        return spec_or_obj.fingerprint()
+    if isinstance(spec_or_obj, ComponentFactory):
+        return spec_or_obj.provenance.fingerprint()
+    if isinstance(spec_or_obj, (str, Mapping)):
+        if category is None:
+            raise TypeError(
+                "fingerprint of a spec needs its category, e.g. fingerprint(spec, 'model')"
+            )
+        if registry is None:
+            from . import registry as default_registry
+
+            registry = default_registry
+        return registry.builder(category, spec_or_obj).provenance.fingerprint()
+    return provenance(spec_or_obj).fingerprint()

@@ -12,7 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._names import category_problem, component_problem, normalize_distribution
+from ._names import (
+    RESERVED_CATEGORIES,
+    category_problem,
+    component_problem,
+    normalize_distribution,
+)
 
 #: ``module``, ``module:attr.path`` and an optional ``[extras]`` tail, as the entry-point spec allows.
 _ENTRY_POINT_VALUE = re.compile(
@@ -24,7 +29,7 @@ _ENTRY_POINT_VALUE = re.compile(
 class EntryRecord:
     """One entry point of the namespace, as declared by an installed distribution."""
 
-    category: str  # the group without the "<namespace>." prefix; "hooks" for hook plugins
+    category: str  # the group without "<namespace>."; or "hooks", "contracts", "deprecated"
     name: str
     value: str  # the declared target, "module:attr"
     distribution: str  # PEP 503 normalised
@@ -157,7 +162,7 @@ def _scan_distribution(
         if "." in category:
             continue  # the group of a nested namespace such as "torchplug.sub.model"
         where = f"[{ep.group}] {ep.name} = {ep.value}"
-        if category != "hooks":
+        if category not in RESERVED_CATEGORIES:
             problem = category_problem(category)
             if problem:
                 problems.append(_skipped(problem, location, name, where))
@@ -166,9 +171,9 @@ def _scan_distribution(
         if problem:
             problems.append(_skipped(problem, location, name, where))
             continue
-        entries.append(
-            EntryRecord(category, ep.name, ep.value, name, version, location, target_problem(ep.value))
-        )
+        # A deprecation's value is the new name, not an importable target.
+        problem = None if category == "deprecated" else target_problem(ep.value)
+        entries.append(EntryRecord(category, ep.name, ep.value, name, version, location, problem))
         found = True
     if not found:
         return None
@@ -204,4 +209,3 @@ def find_entry_points(namespace: str, path: Sequence[str] | None = None) -> Inst
             seen.add(installed.name)
         found.append(installed)
     return InstalledIndex(namespace, tuple(entries), tuple(found), tuple(problems))
-

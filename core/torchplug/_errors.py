@@ -47,3 +47,20 @@ class PluginLoadError(TorchplugError, ImportError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class ConfigError(TorchplugError, ValueError):
+    """A config that cannot build: the message starts with the dotted config path at fault."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str,
+        component: str | None = None,
+        distribution: str | None = None,
+    ) -> None:
+        super().__init__(f"{path}: {message}" if path else message)
+        self.path = path
+        self.component = component  # "category:name"
+        self.distribution = distribution

@@ -12,8 +12,9 @@ from ._errors import InvalidNameError
 _CATEGORY = re.compile(r"^[a-z][a-z0-9_]*$")
 #: A namespace is one or more lowercase identifiers joined by dots (``myfw`` or ``myfw.vision``).
 _NAMESPACE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
-#: ``hooks`` names the group of pluggy hook plugins, not a category of components.
-RESERVED_CATEGORIES = frozenset({"hooks"})
+#: Groups that are not categories of components: pluggy hook plugins, contracts that packs declare
+#: for their own categories, and deprecated names (``"<category>.<old>" = "<new>"``).
+RESERVED_CATEGORIES = frozenset({"hooks", "contracts", "deprecated"})
 
 
 def normalize_distribution(name: str) -> str:
@@ -29,7 +30,7 @@ def category_problem(category: str) -> str | None:
             "(letters, digits and '_', starting with a letter)"
         )
     if category in RESERVED_CATEGORIES:
-        return f"category {category!r} is reserved for hook plugins"
+        return f"category {category!r} is reserved (the group of {category} declarations)"
     return None
 
 

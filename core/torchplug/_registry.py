@@ -6,24 +6,30 @@ Installed metadata is scanned once, on first need; a provider's module is import
 
 from __future__ import annotations
 
+import builtins
 import importlib
 import os
 import threading
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, overload
 
+from ._build import ComponentFactory, split_spec
 from ._check import CheckReport, Finding
 from ._component import ComponentInfo, Provider, Source, describe_entry
+from ._contracts import BUILTIN_CONTRACTS, Contract
 from ._discovery import InstalledIndex, find_entry_points
 from ._errors import (
     ComponentDisabledError,
     ComponentNotFoundError,
+    ConfigError,
     DuplicateComponentError,
     TorchplugError,
 )
 from ._hooks import HookRelay
 from ._names import (
+    category_problem,
     check_category,
     check_component,
     check_namespace,
@@ -75,6 +81,8 @@ class _Tables:
     index: InstalledIndex
     components: dict[str, dict[str, list[Source]]]
     hooks: list[Source]
+    contracts: dict[str, list[Source]]  # category -> packs' Contract objects, loaded on need
+    deprecated: dict[tuple[str, str], tuple[str, str]]  # (category, old) -> (new, distribution)
 
 
 def _build_tables(index: InstalledIndex, previous: _Tables | None) -> _Tables:
@@ -91,7 +99,13 @@ def _build_tables(index: InstalledIndex, previous: _Tables | None) -> _Tables:
     by_key: dict[tuple[str, str, str, str, str], Source] = {}
     components: dict[str, dict[str, list[Source]]] = {}
     hooks: list[Source] = []
+    contracts: dict[str, list[Source]] = {}
+    deprecated: dict[tuple[str, str], tuple[str, str]] = {}
     for record in index.entries:
+        if record.category == "deprecated":
+            category, _, old = record.name.partition(".")
+            deprecated[(category, old)] = (record.value.strip(), record.distribution)
+            continue
         key = (record.category, record.distribution, record.version, record.location, record.value)
         source = by_key.get(key)
         if source is None:
@@ -100,12 +114,14 @@ def _build_tables(index: InstalledIndex, previous: _Tables | None) -> _Tables:
             by_key[key] = source
             if record.category == "hooks":
                 hooks.append(source)
+            elif record.category == "contracts":
+                contracts.setdefault(record.name, []).append(source)
         source.names.append(record.name)
-        if record.category != "hooks":
+        if record.category not in ("hooks", "contracts"):
             sources = components.setdefault(record.category, {}).setdefault(record.name, [])
             if source not in sources:
                 sources.append(source)
-    return _Tables(index, components, hooks)
+    return _Tables(index, components, hooks, contracts, deprecated)
 
 
 class Registry:
@@ -133,6 +149,8 @@ class Registry:
         self._tables: _Tables | None = None
         self._local: dict[str, dict[str, Source]] = {}
         self._preferred: dict[tuple[str, str], str] = {}
+        self._deprecated: dict[tuple[str, str], str] = {}  # (category, old) -> new, local
+        self._contracts: dict[str, Contract] = {}  # declared in this process
         # The hot path of `get`: resolved objects by category and requested name. Cleared by
         # anything that could change an answer; `_generation` stops a racing resolve from
         # writing an answer computed before the change.
@@ -171,7 +189,7 @@ class Registry:
     def _is_disabled(self, source: Source) -> bool:
         return source.provider.distribution in self._disabled
 
-    def _enabled_hook_sources(self) -> list[Source]:
+    def _enabled_hook_sources(self) -> builtins.list[Source]:
         return [s for s in self._ensure_tables().hooks if not self._is_disabled(s)]
 
     def refresh(self) -> None:
@@ -195,7 +213,9 @@ class Registry:
     def enable(self, *distributions: str) -> None:
         """Undo `disable` for these distributions (TORCHPLUG_DISABLE still applies)."""
         with self._lock:
-            self._disabled_by_api.difference_update(normalize_distribution(d) for d in distributions)
+            self._disabled_by_api.difference_update(
+                normalize_distribution(d) for d in distributions
+            )
             self._disabled = frozenset(self._disabled_by_api | self._disabled_by_env)
             self._invalidate()
 
@@ -221,26 +241,47 @@ class Registry:
 
     @overload
     def register(
-        self, category: str, name: str, obj: None = None, *, override: bool = False
+        self,
+        category: str,
+        name: str,
+        obj: None = None,
+        *,
+        override: bool = False,
+        aliases: Iterable[str] = (),
     ) -> Callable[[T], T]: ...
 
     @overload
-    def register(self, category: str, name: str, obj: T, *, override: bool = False) -> T: ...
+    def register(
+        self,
+        category: str,
+        name: str,
+        obj: T,
+        *,
+        override: bool = False,
+        aliases: Iterable[str] = (),
+    ) -> T: ...
 
     def register(
-        self, category: str, name: str, obj: Any = None, *, override: bool = False
+        self,
+        category: str,
+        name: str,
+        obj: Any = None,
+        *,
+        override: bool = False,
+        aliases: Iterable[str] = (),
     ) -> Any:
-        """Register `obj` as `name` in `category` and return it; without `obj`, a decorator.
+        """Register `obj` as `name` (and `aliases`) in `category` and return it; without `obj`,
+        a decorator.
 
         A name that an installed pack provides, or that was registered before, raises
         `DuplicateComponentError` unless ``override=True``.
         """
         check_category(category)
-        check_component(name)
+        names = [check_component(n) for n in (name, *aliases)]
         if obj is None:
 
             def decorator(target: T) -> T:
-                self.register(category, name, target, override=override)
+                self.register(category, name, target, override=override, aliases=aliases)
                 return target
 
             return decorator
@@ -248,36 +289,71 @@ class Registry:
         target = _target_of(obj)
         with self._lock:
             tables = self._ensure_tables()
+            local_names = self._local.setdefault(category, {})
             installed = [
                 s
                 for s in tables.components.get(category, {}).get(name, [])
                 if not self._is_disabled(s)
             ]
             own = [s for s in installed if s.provider.target == target]
-            if own and len(installed) == 1 and not own[0].loaded:
+            if own and len(installed) == 1 and not own[0].loaded and not aliases:
                 # The module an entry point names registers that very object while it is
                 # imported (decorator style): it is the installed provider, not a rival.
                 own[0].bind(obj)
                 return obj
-            existing = self._local.get(category, {}).get(name)
-            if existing is not None and existing.obj is obj:
-                return obj  # the same object again: nothing to choose between
-            if not override and (installed or existing is not None):
-                rivals = [s.provider for s in installed]
-                if existing is not None:
-                    rivals.insert(0, existing.provider)
-                raise DuplicateComponentError(
-                    f"Cannot register {category} {name!r} ({target}): it is already provided by "
-                    + "; ".join(p.describe() for p in rivals)
-                    + ". Choose another name, or pass override=True to replace it in this process.",
-                    category=category,
-                    name=name,
-                )
+            for each in names:
+                self._check_free(category, each, obj, target, override)
             source = Source(Provider(None, None, target), obj=obj)
-            source.names.append(name)
-            self._local.setdefault(category, {})[name] = source
+            source.names.extend(names)
+            for each in names:
+                local_names[each] = source
             self._invalidate()
         return obj
+
+    def _check_free(self, category: str, name: str, obj: Any, target: str, override: bool) -> None:
+        existing = self._local.get(category, {}).get(name)
+        installed = [
+            s
+            for s in self._ensure_tables().components.get(category, {}).get(name, [])
+            if not self._is_disabled(s)
+        ]
+        if override or (existing is not None and existing.obj is obj and not installed):
+            return  # replacing on purpose, or the same object again: nothing to choose between
+        if installed or existing is not None:
+            rivals = [s.provider for s in installed]
+            if existing is not None:
+                rivals.insert(0, existing.provider)
+            raise DuplicateComponentError(
+                f"Cannot register {category} {name!r} ({target}): it is already provided by "
+                + "; ".join(p.describe() for p in rivals)
+                + ". Choose another name, or pass override=True to replace it in this process.",
+                category=category,
+                name=name,
+            )
+
+    def deprecate(self, category: str, old: str, new: str) -> None:
+        """Make `old` resolve to `new` with a DeprecationWarning; `list` hides `old`.
+
+        Packs declare the same in metadata: group ``torchplug.deprecated``, ``"mlp.silu" = "swiglu"``.
+        """
+        check_category(category)
+        check_component(old)
+        check_component(new)
+        with self._lock:
+            self._deprecated[(category, old)] = new
+            self._invalidate()
+
+    def _replacement(self, category: str, name: str) -> str | None:
+        """The new name of a deprecated `name`, when nothing provides `name` itself."""
+        if ":" in name or name in self._local.get(category, {}):
+            return None
+        tables = self._ensure_tables()
+        if tables.components.get(category, {}).get(name):
+            return None
+        new = self._deprecated.get((category, name))
+        if new is None and (category, name) in tables.deprecated:
+            new = tables.deprecated[(category, name)][0]
+        return new
 
     def register_model(self, name: str, obj: Any = None, *, override: bool = False) -> Any:
         """`register` in category ``model``."""
@@ -345,6 +421,14 @@ class Registry:
 
     def _get_cold(self, category: str, name: str) -> Any:
         generation = self._generation
+        new = self._replacement(category, name)
+        if new is not None:
+            warnings.warn(
+                f"{category} {name!r} is deprecated; use {new!r} instead",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+            return self.get(category, new)  # not cached under the old name: warn every time
         found = self._lookup(category, name)
         if found is None:
             return self._from_parent(category, name)
@@ -405,7 +489,7 @@ class Registry:
             return enabled[0], bare
         return self._choose(category, bare, enabled), bare
 
-    def _choose(self, category: str, name: str, candidates: list[Source]) -> Source:
+    def _choose(self, category: str, name: str, candidates: builtins.list[Source]) -> Source:
         preferred = self._preferred.get((category, name))
         if preferred is not None:
             chosen = [s for s in candidates if s.provider.distribution == preferred]
@@ -430,15 +514,77 @@ class Registry:
                 )
         raise self._duplicate_error(category, name, candidates)
 
+    # ----------------------------------------------------------------- building
+
+    def declare_contract(self, contract: Contract) -> None:
+        """Declare the call of a category's builders (and its default type) in this process."""
+        problem = category_problem(contract.category)
+        if problem:
+            raise ConfigError(problem, path=contract.category)
+        with self._lock:
+            self._contracts[contract.category] = contract
+
+    def contract(self, category: str) -> Contract | None:
+        """The contract of `category`: declared here, by an installed pack, the parent's, or built in.
+
+        A pack's contract (group ``torchplug.contracts``) is imported on first need.
+        """
+        if category in self._contracts:
+            return self._contracts[category]
+        sources = [
+            s for s in self._ensure_tables().contracts.get(category, []) if not self._is_disabled(s)
+        ]
+        if len(sources) > 1:
+            raise self._duplicate_error("contracts", category, sources)
+        if sources:
+            contract, _ = sources[0].load("contracts", category, self.namespace)
+            if not isinstance(contract, Contract):
+                raise ConfigError(
+                    f"the contract entry point of {sources[0].provider.describe()} is a "
+                    f"{type(contract).__name__}, not a torchplug.Contract",
+                    path=category,
+                )
+            return contract
+        if self.parent is not None:
+            return self.parent.contract(category)
+        return BUILTIN_CONTRACTS.get(category)
+
+    def builder(self, category: str, spec: Any, *, at: str | None = None) -> ComponentFactory:
+        """Resolve and check `spec` without building it; call the result with runtime inputs.
+
+        `at` is the config path used in error messages (default: the category).
+        """
+        path = at or category
+        contract = self.contract(category)
+        name, config = split_spec(spec, category, contract.default_type if contract else None, path)
+        where = path if isinstance(spec, str) else f"{path}.type"
+        try:
+            builder = self.get(category, name)
+            info = self.info(category, name)
+        except TorchplugError as exc:
+            raise ConfigError(str(exc), path=where, component=f"{category}:{name}") from exc
+        factory = ComponentFactory(category, name, builder, info, config, path, contract)
+        factory.validate(self)
+        return factory
+
+    def build(self, category: str, spec: Any, *args: Any, **kwargs: Any) -> Any:
+        """Build a component from a name or a ``{"type": name, **hyperparameters}`` table.
+
+        `args` and `kwargs` are the runtime inputs (``model.parameters()`` for an optimizer).
+        Config keys are checked against the builder's signature first; the result carries its
+        provenance (`torchplug.provenance`).
+        """
+        return self.builder(category, spec)(*args, **kwargs)
+
     # ----------------------------------------------------------------- errors
 
     @staticmethod
-    def _providers_text(installed: list[Source], local: Source | None) -> str:
+    def _providers_text(installed: builtins.list[Source], local: Source | None) -> str:
         providers = [s.provider for s in installed] + ([local.provider] if local else [])
         return "; ".join(p.describe() for p in providers)
 
     def _duplicate_error(
-        self, category: str, name: str, sources: list[Source]
+        self, category: str, name: str, sources: builtins.list[Source]
     ) -> DuplicateComponentError:
         lines = [f"{category} {name!r} is provided by {len(sources)} installed entry points:"]
         lines += [
@@ -450,7 +596,9 @@ class Registry:
         return DuplicateComponentError("\n".join(lines), category=category, name=name)
 
     @staticmethod
-    def _conflict_fixes(category: str, name: str, sources: list[Source]) -> list[str]:
+    def _conflict_fixes(
+        category: str, name: str, sources: builtins.list[Source]
+    ) -> builtins.list[str]:
         distributions = sorted({s.provider.distribution or "" for s in sources})
         first, last = distributions[0], distributions[-1]
         if len(distributions) < len(sources):
@@ -467,7 +615,7 @@ class Registry:
         ]
 
     def _disabled_error(
-        self, category: str, name: str, sources: list[Source]
+        self, category: str, name: str, sources: builtins.list[Source]
     ) -> ComponentDisabledError:
         blocked = sorted({s.provider.distribution or "" for s in sources})
         return ComponentDisabledError(
@@ -501,15 +649,18 @@ class Registry:
 
     # ----------------------------------------------------------------- reading, no imports
 
-    def categories(self) -> list[str]:
+    def categories(self) -> builtins.list[str]:
         """Sorted category names known here or in the parent; imports nothing."""
         names = set(self._ensure_tables().components) | {c for c, n in self._local.items() if n}
         if self.parent is not None:
             names.update(self.parent.categories())
         return sorted(names)
 
-    def list(self, category: str) -> list[str]:
-        """Sorted names that `get` can be asked for in `category`; imports nothing."""
+    def list(self, category: str, *, include_deprecated: bool = False) -> builtins.list[str]:
+        """Sorted names that `get` can be asked for in `category`; imports nothing.
+
+        Deprecated names are left out unless `include_deprecated`.
+        """
         installed = self._ensure_tables().components.get(category)
         local = self._local.get(category, {})
         if installed is None and not local and category not in self.categories():
@@ -518,12 +669,20 @@ class Registry:
         for name, sources in (installed or {}).items():
             if any(not self._is_disabled(s) for s in sources):
                 names.add(name)
+        if include_deprecated:
+            deprecated = {o for c, o in self._ensure_tables().deprecated if c == category}
+            names.update(o for c, o in self._deprecated if c == category)
+            names.update(deprecated)
         if self.parent is not None and category in self.parent.categories():
-            names.update(self.parent.list(category))
+            names.update(self.parent.list(category, include_deprecated=include_deprecated))
         return sorted(names)
 
     def info(self, category: str, name: str) -> ComponentInfo:
-        """Provider, version, target, status and aliases of `name`; imports nothing."""
+        """Provider, version, target, status and aliases of `name`; imports nothing.
+
+        A deprecated name gives the info of its replacement.
+        """
+        name = self._replacement(category, name) or name
         distribution, bare = split_qualified(name)
         installed = self._ensure_tables().components.get(category, {}).get(bare, [])
         local = self._local.get(category, {}).get(bare)
@@ -540,7 +699,7 @@ class Registry:
         return self._describe(category, bare, installed, local)
 
     def _describe(
-        self, category: str, name: str, installed: list[Source], local: Source | None
+        self, category: str, name: str, installed: builtins.list[Source], local: Source | None
     ) -> ComponentInfo:
         enabled = [s for s in installed if not self._is_disabled(s)]
         others = tuple(s.provider for s in installed)
@@ -577,7 +736,7 @@ class Registry:
             preferred=preferred if len(enabled) > 1 else None,
         )
 
-    def entries(self, category: str | None = None) -> list[ComponentInfo]:
+    def entries(self, category: str | None = None) -> builtins.list[ComponentInfo]:
         """`info` of every name (disabled, conflicted and broken ones too), sorted; imports nothing."""
         tables = self._ensure_tables()
         keys = {(c, n) for c, names in tables.components.items() for n in names}
@@ -602,7 +761,7 @@ class Registry:
                     infos[key] = parent_info
         return [infos[k] for k in sorted(infos)]
 
-    def distributions(self) -> list[DistributionInfo]:
+    def distributions(self) -> builtins.list[DistributionInfo]:
         """Installed distributions that provide components or hooks here, by name."""
         tables = self._ensure_tables()
         result = []
@@ -638,7 +797,7 @@ class Registry:
         hook plugins) and reports each failure.
         """
         tables = self._ensure_tables()
-        findings: list[Finding] = []
+        findings: builtins.list[Finding] = []
         for problem in tables.index.problems:
             findings.append(
                 Finding(
@@ -654,7 +813,9 @@ class Registry:
             )
         for category, names in sorted(tables.components.items()):
             for name, sources in sorted(names.items()):
-                info = self._describe(category, name, sources, self._local.get(category, {}).get(name))
+                info = self._describe(
+                    category, name, sources, self._local.get(category, {}).get(name)
+                )
                 if info.status == "conflict":
                     enabled = [s for s in sources if not self._is_disabled(s)]
                     findings.append(
@@ -671,7 +832,41 @@ class Registry:
         findings.extend(self._broken_findings(tables, deep))
         return CheckReport(tuple(findings), deep)
 
-    def _broken_findings(self, tables: _Tables, deep: bool) -> list[Finding]:
+    def _contract_findings(
+        self, category: str, name: str, source: Source
+    ) -> builtins.list[Finding]:
+        """A loaded builder whose signature cannot take its category's call."""
+        try:
+            contract = self.contract(category)
+        except TorchplugError as exc:
+            return [
+                Finding(
+                    "contract",
+                    "error",
+                    f"the contract of category {category!r} cannot be loaded: {exc}",
+                    "Fix or reinstall the pack that declares it in the group "
+                    f"'{self.namespace}.contracts'.",
+                    category,
+                )
+            ]
+        if contract is None:
+            return []
+        return [
+            Finding(
+                "contract",
+                "error",
+                f"{category} {name!r} from {source.provider.describe()} {violation}; "
+                f"{category} builders are called as {contract.describe()}",
+                f"Change the builder's signature in {source.provider.distribution or 'its module'}"
+                " to accept that call.",
+                category,
+                name,
+                (source.provider,),
+            )
+            for violation in contract.violations(source.obj)
+        ]
+
+    def _broken_findings(self, tables: _Tables, deep: bool) -> builtins.list[Finding]:
         findings = []
         seen: set[int] = set()
         for category, names in sorted(tables.components.items()):
@@ -688,6 +883,7 @@ class Registry:
                         else:
                             if newly:
                                 self._announce_loaded(category, name, obj)
+                            findings.extend(self._contract_findings(category, name, source))
                     problem = source.static_problem
                     if problem and source.record is not None:
                         findings.append(
@@ -706,6 +902,10 @@ class Registry:
                             )
                         )
         if deep:
+            for category, local_names in sorted(self._local.items()):
+                for name, source in sorted(local_names.items()):
+                    if name == source.names[0]:
+                        findings.extend(self._contract_findings(category, name, source))
             self._relay.manager  # noqa: B018 - loading the hook plugins is the point
             for plugin, why in sorted(self._relay.failures.items()):
                 findings.append(

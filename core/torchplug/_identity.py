@@ -1,0 +1,122 @@
+"""Identity of built components: provenance records and stable fingerprints.
+
+A fingerprint is a SHA-256 over canonical JSON of (category, distribution, target, resolved
+hyperparameters): the same on every process and machine, blind to key order, aliases, and whether a
+default was written out, and different when any hyperparameter differs. No pickle is involved.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._errors import TorchplugError
+
+_ATTRIBUTE = "__torchplug_provenance__"
+# For objects that refuse new attributes but can be weakly referenced.
+_side_table: weakref.WeakKeyDictionary[Any, Provenance] = weakref.WeakKeyDictionary()
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+class NoProvenanceError(TorchplugError, LookupError):
+    """The object was not built by `Registry.build`, or cannot carry a record."""
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a built object came from and with which hyperparameters (runtime inputs excluded)."""
+
+    category: str
+    name: str
+    distribution: str | None  # None for a local registration
+    version: str | None
+    target: str
+    hyperparameters: Mapping[str, Any] = field(default_factory=dict)
+    path: str = ""  # the config path it was built from, e.g. "model.mlp"
+
+    def identity(self) -> dict[str, Any]:
+        """What the fingerprint covers: the provider's identity and canonical hyperparameters."""
+        return {
+            "category": self.category,
+            "distribution": self.distribution,
+            "target": self.target,
+            "hyperparameters": canonical(self.hyperparameters),
+        }
+
+    def fingerprint(self) -> str:
+        payload = json.dumps(self.identity(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "category": self.category,
+            "name": self.name,
+            "distribution": self.distribution,
+            "version": self.version,
+            "target": self.target,
+            "hyperparameters": canonical(self.hyperparameters),
+            "path": self.path,
+            "fingerprint": self.fingerprint(),
+        }
+
+
+def canonical(value: Any) -> Any:
+    """A JSON-ready form in which equal configurations are equal, whatever their spelling."""
+    if isinstance(value, Provenance):
+        return {"component": value.identity()}
+    provenance_of = getattr(value, "provenance", None)
+    if isinstance(provenance_of, Provenance):  # a nested component's factory
+        return {"component": provenance_of.identity()}
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if math.isfinite(value) and value.is_integer():
+            return int(value)  # `lr = 1` in TOML and a default of 1.0 are the same setting
+        return value if math.isfinite(value) else repr(value)
+    if isinstance(value, Mapping):
+        return {str(k): canonical(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [canonical(v) for v in value]
+    kind = f"{type(value).__module__}.{type(value).__qualname__}"
+    text = repr(value)
+    if _ADDRESS.search(text):  # a memory address differs on every run: keep only the type
+        return {"object": kind}
+    return {"object": kind, "repr": text}
+
+
+def attach(obj: Any, record: Provenance) -> None:
+    """Record how `obj` was built, as an attribute or, failing that, in a weak side table."""
+    try:
+        object.__setattr__(obj, _ATTRIBUTE, record)
+        return
+    except (AttributeError, TypeError):
+        pass
+    try:
+        _side_table[obj] = record
+    except TypeError:
+        pass  # ints, tuples and the like: `provenance` will say it has none
+
+
+def provenance(obj: Any) -> Provenance:
+    """How `obj` was built: category, name, provider, version and resolved hyperparameters."""
+    record = getattr(obj, _ATTRIBUTE, None)
+    if isinstance(record, Provenance):
+        return record
+    try:
+        found = _side_table.get(obj)
+    except TypeError:
+        found = None
+    if found is None:
+        raise NoProvenanceError(
+            f"{type(obj).__qualname__} object has no provenance: only objects returned by "
+            "Registry.build carry one (and only if they accept attributes or weak references)."
+        )
+    return found
