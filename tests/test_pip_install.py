@@ -181,3 +181,86 @@ def test_python_dash_m_and_help_work_in_a_fresh_venv(
     assert unknown.returncode == 2
     assert "Did you mean 'optimizer'?" in unknown.stderr
     assert "Traceback" not in unknown.stderr
+
+
+# ----------------------------------------------------------------------------- the scan cache
+
+_SNAPSHOT = """
+import json, torchplug
+r = torchplug.registry
+print(json.dumps(sorted(
+    [i.category, i.name, i.status, [[p.distribution, p.version, p.target] for p in i.providers]]
+    for i in r.entries()
+)))
+"""
+
+
+def _snapshot(
+    env_dir: Path, cache: Path, *, cached: bool, extra: dict[str, str] | None = None
+) -> list[object]:
+    env = {"XDG_CACHE_HOME": str(cache), "TORCHPLUG_CACHE": "1" if cached else "0", **(extra or {})}
+    return json.loads(_run(env_dir / "bin" / "python", "-c", _SNAPSHOT, env=env).stdout)
+
+
+def _cache_files(cache: Path) -> dict[Path, int]:
+    return {f: f.stat().st_mtime_ns for f in (cache / "torchplug").glob("index-*.json")}
+
+
+def _assert_fresh(env_dir: Path, cache: Path, extra: dict[str, str] | None = None) -> list[object]:
+    """The cached answer equals an uncached scan, and a second cached run is a hit (no rewrite)."""
+    cached = _snapshot(env_dir, cache, cached=True, extra=extra)
+    assert cached == _snapshot(env_dir, cache, cached=False, extra=extra)
+    files = _cache_files(cache)
+    assert _snapshot(env_dir, cache, cached=True, extra=extra) == cached
+    assert _cache_files(cache) == files, "an unchanged environment must be served from the cache"
+    return cached
+
+
+def _versions(snapshot: list[object]) -> set[tuple[str, str]]:
+    return {(p[0], p[1]) for row in snapshot for p in row[3]}  # type: ignore[index]
+
+
+def test_cache_is_never_stale_across_pip_operations(
+    env_dir: Path, wheels: dict[str, Path], tmp_path: Path
+) -> None:
+    cache = tmp_path / "xdg"
+    _pip(env_dir, "uninstall", "-y", "-q", "e2e-pack", "e2e-rival")
+    assert _assert_fresh(env_dir, cache) == []
+
+    _pip(env_dir, "install", "-q", wheels["e2e-pack-1"])
+    assert _versions(_assert_fresh(env_dir, cache)) == {("e2e-pack", "1.0")}
+
+    _pip(env_dir, "install", "-q", "--no-deps", wheels["e2e-pack-2"])  # upgrade
+    assert _versions(_assert_fresh(env_dir, cache)) == {("e2e-pack", "2.0")}
+
+    _pip(env_dir, "install", "-q", "--no-deps", wheels["e2e-pack-1"])  # downgrade
+    assert _versions(_assert_fresh(env_dir, cache)) == {("e2e-pack", "1.0")}
+
+    _pip(env_dir, "uninstall", "-y", "-q", "e2e-pack")
+    assert _assert_fresh(env_dir, cache) == []
+
+    source = wheels["e2e-pack-1"].parent.parent / "e2e-pack-1.0"
+    _pip(env_dir, "install", "-q", "--no-deps", "-e", source)  # editable
+    assert _versions(_assert_fresh(env_dir, cache)) == {("e2e-pack", "1.0")}
+    _pip(env_dir, "uninstall", "-y", "-q", "e2e-pack")
+    assert _assert_fresh(env_dir, cache) == []
+
+
+def test_cache_follows_pythonpath_and_interpreter(
+    env_dir: Path, wheels: dict[str, Path], tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    cache = tmp_path / "xdg"
+    _pip(env_dir, "uninstall", "-y", "-q", "e2e-pack", "e2e-rival")
+    _pip(env_dir, "install", "-q", wheels["e2e-pack-1"])
+    plain = _assert_fresh(env_dir, cache)
+
+    extra_site = tmp_path / "extra"
+    _pip(env_dir, "install", "-q", "--no-deps", "--target", extra_site, wheels["e2e-rival"])
+    with_path = _assert_fresh(env_dir, cache, {"PYTHONPATH": str(extra_site)})
+    assert _versions(with_path) == {("e2e-pack", "1.0"), ("e2e-rival", "0.5")}
+    assert _assert_fresh(env_dir, cache) == plain  # dropping PYTHONPATH drops the rival again
+
+    other = tmp_path_factory.mktemp("venv2") / "env"
+    venv.create(other, with_pip=True)
+    _run(other / "bin" / "python", "-m", "pip", "install", "-q", wheels["torchplug"])
+    assert _assert_fresh(other, cache) == []  # same cache directory, another interpreter

@@ -20,6 +20,8 @@ _EPILOG = f"""\
 environment:
   {ENV_DISABLE}=dist-a,dist-b   never import these distributions' entry points
   {ENV_AUTOLOAD}=0              ignore installed packs (local registrations only)
+  TORCHPLUG_CACHE=0                do not read or write the scan cache
+  XDG_CACHE_HOME                   the scan cache lives in $XDG_CACHE_HOME/torchplug
 
 examples:
   torchplug list                  every installed component
@@ -126,6 +128,22 @@ def _cmd_check(registry: Registry, args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _cmd_cache(registry: Registry, args: argparse.Namespace) -> int:
+    from . import _cache
+
+    removed = _cache.clear() if args.clear else None
+    state = _cache.describe()
+    if args.json:
+        print(json.dumps({**state, "removed": removed}, indent=2))
+        return 0
+    if removed is not None:
+        print(f"Removed {removed} cache file(s).")
+    status = "enabled" if state["enabled"] else f"disabled by {_cache.ENV_CACHE}"
+    print(f"Scan cache: {state['directory']} ({status})")
+    print(f"{state['files']} file(s), {state['bytes']} bytes")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; the CLI reference in the docs is written from its help texts."""
     parser = argparse.ArgumentParser(
@@ -181,6 +199,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--deep", action="store_true", help="also import every entry point and report failures"
     )
     check.set_defaults(run=_cmd_check)
+
+    cache = add(
+        "cache",
+        "Show where the scan cache lives and what it holds; --clear empties it.",
+        "torchplug cache --clear",
+    )
+    cache.add_argument("--clear", action="store_true", help="delete every cache file")
+    cache.set_defaults(run=_cmd_cache)
     return parser
 
 

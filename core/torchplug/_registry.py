@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar, overload
 
 from ._build import ComponentFactory, split_spec
+from ._cache import cached_scan
 from ._check import CheckReport, Finding
 from ._component import ComponentInfo, Provider, Source, describe_entry
 from ._contracts import BUILTIN_CONTRACTS, Contract
@@ -177,7 +178,14 @@ class Registry:
         autoload = _env_autoload() if self._autoload is None else self._autoload
         self._disabled_by_env = _env_disabled()
         self._disabled = frozenset(self._disabled_by_api | self._disabled_by_env)
-        index = find_entry_points(self.namespace) if autoload else InstalledIndex(self.namespace)
+        if autoload:
+            index = cached_scan(
+                self.namespace,
+                lambda: find_entry_points(self.namespace),
+                refresh=previous is not None,
+            )
+        else:
+            index = InstalledIndex(self.namespace)
         self._tables = _build_tables(index, previous)
         self._invalidate()
 
@@ -417,7 +425,8 @@ class Registry:
         try:
             return self._hot[category][name]
         except KeyError:
-            return self._get_cold(category, name)
+            pass  # resolved outside the handler, so its errors do not chain this KeyError
+        return self._get_cold(category, name)
 
     def _get_cold(self, category: str, name: str) -> Any:
         generation = self._generation

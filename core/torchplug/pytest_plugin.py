@@ -12,13 +12,19 @@ from pathlib import Path
 
 import pytest
 
+from ._cache import ENV_CACHE
 from ._registry import Registry
 from .testing import FakeSite, unique_namespace
 
 
 @pytest.fixture
-def torchplug_site(tmp_path: Path) -> Iterator[FakeSite]:
-    """Installed-looking distributions written by the test, visible to importlib-metadata."""
+def torchplug_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSite]:
+    """Installed-looking distributions written by the test, visible to importlib-metadata.
+
+    The scan cache is off while it runs: a test may rewrite a dist-info folder in place, which
+    pip never does and the cache's validation does not look for.
+    """
+    monkeypatch.setenv(ENV_CACHE, "0")
     site = FakeSite(tmp_path / "site-packages", namespace=unique_namespace())
     site.activate()
     try:

@@ -1,0 +1,160 @@
+"""An on-disk cache of the installed index, so a process lists names without scanning every distribution.
+
+A hit is validated in O(len(sys.path)): the cache key covers the interpreter, the venv, the
+namespace and the exact ``sys.path``; the stored stamp holds the modification time of every
+``sys.path`` entry, which pip changes whenever it installs, removes, upgrades or downgrades a
+distribution there (it adds or deletes ``*.dist-info`` folders). Writes are atomic replaces; an
+unreadable or corrupt file is a miss; an unwritable directory only costs speed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ._discovery import EntryRecord, InstalledDistribution, InstalledIndex, MetadataProblem
+
+#: "0" (or false/no/off) turns the cache off.
+ENV_CACHE = "TORCHPLUG_CACHE"
+_FORMAT = 1  # bump when the stored layout changes: older files become misses
+_KEEP = 32  # files kept in the cache directory; the least recently written go first
+
+
+def enabled() -> bool:
+    return os.environ.get(ENV_CACHE, "1").strip().lower() not in {"0", "false", "no", "off"}
+
+
+def directory() -> Path:
+    """``$XDG_CACHE_HOME/torchplug``, or ``~/.cache/torchplug``."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "torchplug"
+
+
+def _key(namespace: str, path: Sequence[str]) -> str:
+    import hashlib
+
+    identity = json.dumps(
+        [_FORMAT, namespace, sys.executable, sys.prefix, sys.version, list(path)],
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:24]
+
+
+def stamp(path: Sequence[str]) -> list[int]:
+    """The modification time of each ``sys.path`` entry (-1 where it does not exist)."""
+    times = []
+    for entry in path:
+        try:
+            times.append(os.stat(entry or os.curdir).st_mtime_ns)
+        except OSError:
+            times.append(-1)
+    return times
+
+
+def _encode(index: InstalledIndex) -> dict[str, Any]:
+    return {
+        "namespace": index.namespace,
+        "entries": [list(vars(e).values()) for e in index.entries],
+        "distributions": [list(vars(d).values()) for d in index.distributions],
+        "problems": [list(vars(p).values()) for p in index.problems],
+    }
+
+
+def _decode(data: dict[str, Any]) -> InstalledIndex:
+    return InstalledIndex(
+        data["namespace"],
+        tuple(EntryRecord(*e) for e in data["entries"]),
+        tuple(InstalledDistribution(*d) for d in data["distributions"]),
+        tuple(MetadataProblem(*p) for p in data["problems"]),
+    )
+
+
+def _read(file: Path, path: Sequence[str], namespace: str) -> InstalledIndex | None:
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+        if data["format"] != _FORMAT or data["path"] != list(path):
+            return None
+        if data["stamp"] != stamp(path):
+            return None  # something was installed, removed or changed on the path
+        index = _decode(data["index"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # missing, truncated, corrupt or from another layout: rebuild it
+    return index if index.namespace == namespace else None
+
+
+def _write(file: Path, path: Sequence[str], before: list[int], index: InstalledIndex) -> None:
+    import tempfile
+
+    payload = {"format": _FORMAT, "path": list(path), "stamp": before, "index": _encode(index)}
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(
+            "w", dir=file.parent, prefix=".tmp-", suffix=".json", delete=False, encoding="utf-8"
+        ) as handle:
+            json.dump(payload, handle, separators=(",", ":"))
+        os.replace(handle.name, file)  # atomic: readers see the old file or the new, never half
+        _prune(file.parent)
+    except OSError:
+        try:
+            os.unlink(handle.name)
+        except (OSError, UnboundLocalError):
+            pass
+
+
+def _prune(folder: Path) -> None:
+    files = sorted(folder.glob("index-*.json"), key=lambda f: f.stat().st_mtime_ns, reverse=True)
+    for old in files[_KEEP:]:
+        try:
+            old.unlink()
+        except OSError:
+            pass
+
+
+def cached_scan(
+    namespace: str, scan: Callable[[], InstalledIndex], *, refresh: bool = False
+) -> InstalledIndex:
+    """The index of `namespace` from the cache when still valid, else from `scan` (and stored).
+
+    The stamp is taken before scanning, so a change made during the scan invalidates the result.
+    """
+    if not enabled():
+        return scan()
+    path = list(sys.path)
+    file = directory() / f"index-{_key(namespace, path)}.json"
+    if not refresh:
+        index = _read(file, path, namespace)
+        if index is not None:
+            return index
+    before = stamp(path)
+    index = scan()
+    _write(file, path, before, index)
+    return index
+
+
+def describe() -> dict[str, Any]:
+    """Where the cache is and what it holds, for ``torchplug cache``."""
+    folder = directory()
+    files = sorted(folder.glob("index-*.json")) if folder.is_dir() else []
+    return {
+        "enabled": enabled(),
+        "directory": str(folder),
+        "files": len(files),
+        "bytes": sum(f.stat().st_size for f in files),
+    }
+
+
+def clear() -> int:
+    """Delete every cache file; returns how many were removed."""
+    folder = directory()
+    removed = 0
+    for file in folder.glob("*.json") if folder.is_dir() else ():
+        try:
+            file.unlink()
+            removed += 1
+        except OSError:
+            pass
+    return removed
