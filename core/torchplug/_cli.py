@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._component import ComponentInfo
+from ._conflicts import ENV_DISABLE
 from ._errors import TorchplugError
-from ._registry import ENV_AUTOLOAD, ENV_DISABLE, Registry
+from ._registry import ENV_AUTOLOAD, Registry
 
 _EPILOG = f"""\
 environment:

@@ -19,6 +19,7 @@ from ._build import ComponentFactory, split_spec
 from ._cache import cached_scan
 from ._check import CheckReport, Finding
 from ._component import ComponentInfo, Provider, Source, describe_entry
+from ._conflicts import ENV_DISABLE, conflict_fixes, disabled_error, duplicate_error, providers_text
 from ._contracts import BUILTIN_CONTRACTS, Contract
 from ._discovery import InstalledIndex, find_entry_points
 from ._errors import (
@@ -29,6 +30,7 @@ from ._errors import (
     TorchplugError,
 )
 from ._hooks import HookRelay
+from ._index import SourceIndex, index_sources
 from ._names import (
     category_problem,
     check_category,
@@ -41,8 +43,6 @@ from ._names import (
 
 T = TypeVar("T")
 
-#: Comma-separated distributions whose entry points are never imported.
-ENV_DISABLE = "TORCHPLUG_DISABLE"
 #: "0" turns entry-point discovery off: only local registrations exist.
 ENV_AUTOLOAD = "TORCHPLUG_AUTOLOAD"
 
@@ -75,56 +75,6 @@ class DistributionInfo:
     hooks: int = 0
 
 
-@dataclass(frozen=True)
-class _Tables:
-    """One scan's installed sources, indexed for lookups; replaced whole on refresh."""
-
-    index: InstalledIndex
-    components: dict[str, dict[str, list[Source]]]
-    hooks: list[Source]
-    contracts: dict[str, list[Source]]  # category -> packs' Contract objects, loaded on need
-    deprecated: dict[tuple[str, str], tuple[str, str]]  # (category, old) -> (new, distribution)
-
-
-def _build_tables(index: InstalledIndex, previous: _Tables | None) -> _Tables:
-    # Entry points of one distribution with the same target in one category are aliases: they
-    # share a Source, so the module is imported once and `info` can list the other names.
-    reusable: dict[tuple[str, str, str, str, str], Source] = {}
-    if previous is not None:  # keep what was loaded when the same provider is still installed
-        for names in previous.components.values():
-            for sources in names.values():
-                for s in sources:
-                    if s.record is not None and s.loaded:
-                        r = s.record
-                        reusable[(r.category, r.distribution, r.version, r.location, r.value)] = s
-    by_key: dict[tuple[str, str, str, str, str], Source] = {}
-    components: dict[str, dict[str, list[Source]]] = {}
-    hooks: list[Source] = []
-    contracts: dict[str, list[Source]] = {}
-    deprecated: dict[tuple[str, str], tuple[str, str]] = {}
-    for record in index.entries:
-        if record.category == "deprecated":
-            category, _, old = record.name.partition(".")
-            deprecated[(category, old)] = (record.value.strip(), record.distribution)
-            continue
-        key = (record.category, record.distribution, record.version, record.location, record.value)
-        source = by_key.get(key)
-        if source is None:
-            source = reusable.get(key) or Source.from_entry(record)
-            source.names.clear()
-            by_key[key] = source
-            if record.category == "hooks":
-                hooks.append(source)
-            elif record.category == "contracts":
-                contracts.setdefault(record.name, []).append(source)
-        source.names.append(record.name)
-        if record.category not in ("hooks", "contracts"):
-            sources = components.setdefault(record.category, {}).setdefault(record.name, [])
-            if source not in sources:
-                sources.append(source)
-    return _Tables(index, components, hooks, contracts, deprecated)
-
-
 class Registry:
     """Components by category and name, discovered from the entry-point groups ``<namespace>.*``.
 
@@ -147,7 +97,7 @@ class Registry:
         self._disabled_by_env: frozenset[str] = frozenset()
         self._disabled: frozenset[str] = frozenset(self._disabled_by_api)
         self._lock = threading.RLock()
-        self._tables: _Tables | None = None
+        self._tables: SourceIndex | None = None
         self._local: dict[str, dict[str, Source]] = {}
         self._preferred: dict[tuple[str, str], str] = {}
         self._deprecated: dict[tuple[str, str], str] = {}  # (category, old) -> new, local
@@ -164,7 +114,7 @@ class Registry:
 
     # ----------------------------------------------------------------- scanning and state
 
-    def _ensure_tables(self) -> _Tables:
+    def _ensure_tables(self) -> SourceIndex:
         tables = self._tables
         if tables is None:
             with self._lock:
@@ -174,7 +124,7 @@ class Registry:
                 assert tables is not None
         return tables
 
-    def _scan(self, previous: _Tables | None) -> None:
+    def _scan(self, previous: SourceIndex | None) -> None:
         autoload = _env_autoload() if self._autoload is None else self._autoload
         self._disabled_by_env = _env_disabled()
         self._disabled = frozenset(self._disabled_by_api | self._disabled_by_env)
@@ -186,7 +136,7 @@ class Registry:
             )
         else:
             index = InstalledIndex(self.namespace)
-        self._tables = _build_tables(index, previous)
+        self._tables = index_sources(index, previous)
         self._invalidate()
 
     def _invalidate(self) -> None:
@@ -477,22 +427,22 @@ class Registry:
                 if installed or local is not None:
                     raise ComponentNotFoundError(
                         f"{category} {bare!r} is not provided by distribution {distribution!r}. "
-                        "Its providers: " + self._providers_text(installed, local),
+                        "Its providers: " + providers_text(installed, local),
                         category=category,
                         name=name,
                     )
                 return None
             if distribution in self._disabled:
-                raise self._disabled_error(category, name, matches)
+                raise disabled_error(category, name, matches)
             if len(matches) > 1:
-                raise self._duplicate_error(category, bare, matches)
+                raise duplicate_error(self.namespace, category, bare, matches)
             return matches[0], bare
         if local is not None:
             return local, bare
         enabled = [s for s in installed if not self._is_disabled(s)]
         if not enabled:
             if installed:
-                raise self._disabled_error(category, name, installed)
+                raise disabled_error(category, name, installed)
             return None
         if len(enabled) == 1:
             return enabled[0], bare
@@ -521,7 +471,7 @@ class Registry:
                     "which is not one of its candidates: "
                     + "; ".join(p.describe() for p in providers)
                 )
-        raise self._duplicate_error(category, name, candidates)
+        raise duplicate_error(self.namespace, category, name, candidates)
 
     # ----------------------------------------------------------------- building
 
@@ -544,7 +494,7 @@ class Registry:
             s for s in self._ensure_tables().contracts.get(category, []) if not self._is_disabled(s)
         ]
         if len(sources) > 1:
-            raise self._duplicate_error("contracts", category, sources)
+            raise duplicate_error(self.namespace, "contracts", category, sources)
         if sources:
             contract, _ = sources[0].load("contracts", category, self.namespace)
             if not isinstance(contract, Contract):
@@ -586,54 +536,6 @@ class Registry:
         return self.builder(category, spec)(*args, **kwargs)
 
     # ----------------------------------------------------------------- errors
-
-    @staticmethod
-    def _providers_text(installed: builtins.list[Source], local: Source | None) -> str:
-        providers = [s.provider for s in installed] + ([local.provider] if local else [])
-        return "; ".join(p.describe() for p in providers)
-
-    def _duplicate_error(
-        self, category: str, name: str, sources: builtins.list[Source]
-    ) -> DuplicateComponentError:
-        lines = [f"{category} {name!r} is provided by {len(sources)} installed entry points:"]
-        lines += [
-            f"  - {s.provider.describe()}, entry point "
-            f"{describe_entry(s.record, self.namespace) if s.record else s.provider.target}"
-            for s in sources
-        ]
-        lines += [f"  {fix}" for fix in self._conflict_fixes(category, name, sources)]
-        return DuplicateComponentError("\n".join(lines), category=category, name=name)
-
-    @staticmethod
-    def _conflict_fixes(
-        category: str, name: str, sources: builtins.list[Source]
-    ) -> builtins.list[str]:
-        distributions = sorted({s.provider.distribution or "" for s in sources})
-        first, last = distributions[0], distributions[-1]
-        if len(distributions) < len(sources):
-            return [
-                f"{first} declares the name twice with different targets: fix its entry points, "
-                f"or block it with {ENV_DISABLE}={first}."
-            ]
-        return [
-            "Say which one to use, any of:",
-            f'- the qualified name "{first}:{name}" (in a config: type = "{first}:{name}");',
-            f'- registry.prefer("{category}", "{name}", "{first}");',
-            "- a hook plugin implementing torchplug_resolve_conflict;",
-            f"- uninstall one, or block it with {ENV_DISABLE}={last}.",
-        ]
-
-    def _disabled_error(
-        self, category: str, name: str, sources: builtins.list[Source]
-    ) -> ComponentDisabledError:
-        blocked = sorted({s.provider.distribution or "" for s in sources})
-        return ComponentDisabledError(
-            f"{category} {name!r} is provided only by disabled distribution(s) "
-            f"{', '.join(blocked)}. Remove them from {ENV_DISABLE} (now "
-            f"{os.environ.get(ENV_DISABLE, '')!r}) or call registry.enable(...).",
-            category=category,
-            name=name,
-        )
 
     def _not_found(self, category: str, name: str | None) -> ComponentNotFoundError:
         known = self.categories()
@@ -832,7 +734,7 @@ class Registry:
                             "conflict",
                             "error",
                             f"{category} {name!r} is provided by {len(enabled)} entry points",
-                            "\n".join(self._conflict_fixes(category, name, enabled)),
+                            "\n".join(conflict_fixes(category, name, enabled)),
                             category,
                             name,
                             info.providers,
@@ -875,7 +777,7 @@ class Registry:
             for violation in contract.violations(source.obj)
         ]
 
-    def _broken_findings(self, tables: _Tables, deep: bool) -> builtins.list[Finding]:
+    def _broken_findings(self, tables: SourceIndex, deep: bool) -> builtins.list[Finding]:
         findings = []
         seen: set[int] = set()
         for category, names in sorted(tables.components.items()):
