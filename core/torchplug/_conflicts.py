@@ -6,8 +6,9 @@ Every message names each provider (distribution, version, target) and the ways o
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
-from ._component import Source, describe_entry
+from ._component import Provider, Source, describe_entry
 from ._errors import ComponentDisabledError, DuplicateComponentError
 
 #: Comma-separated distributions whose entry points are never imported.
@@ -28,15 +29,16 @@ def duplicate_error(
         f"{describe_entry(s.record, namespace) if s.record else s.provider.target}"
         for s in sources
     ]
-    lines += [f"  {fix}" for fix in conflict_fixes(category, name, sources)]
+    fixes = conflict_fixes(category, name, [s.provider for s in sources])
+    lines += [f"  {fix}" for fix in fixes]
     return DuplicateComponentError("\n".join(lines), category=category, name=name)
 
 
-def conflict_fixes(category: str, name: str, sources: list[Source]) -> list[str]:
+def conflict_fixes(category: str, name: str, providers: Sequence[Provider]) -> list[str]:
     """The ways to settle a conflict, most local first."""
-    distributions = sorted({s.provider.distribution or "" for s in sources})
+    distributions = sorted({p.distribution or "" for p in providers})
     first, last = distributions[0], distributions[-1]
-    if len(distributions) < len(sources):
+    if len(distributions) < len(providers):
         return [
             f"{first} declares the name twice with different targets: fix its entry points, "
             f"or block it with {ENV_DISABLE}={first}."

@@ -32,3 +32,28 @@ def torchplug_resolve_conflict(
 @hookspec
 def torchplug_component_loaded(category: str, name: str, obj: Any, info: ComponentInfo) -> None:
     """Called once per provider, right after its object is first loaded by `get`."""
+
+
+# --------------------------------------------------------------------------- training events
+# Called by the reference training loop (`torchplug run`) on every rank; `run.is_main` is true on
+# rank 0, where loggers and checkpoint savers should act.
+
+
+@hookspec
+def torchplug_train_start(run: Any) -> None:
+    """Before the first step: `run` has the config, the built components and the resolved set."""
+
+
+@hookspec
+def torchplug_step_end(run: Any, step: int, loss: float, metrics: dict[str, float]) -> None:
+    """After each optimizer step (1-based `step`); `metrics` has lr, samples/s and the like."""
+
+
+@hookspec
+def torchplug_evaluate(run: Any, step: int, metrics: dict[str, float]) -> None:
+    """After an evaluation pass; `metrics` has at least ``eval_loss``."""
+
+
+@hookspec
+def torchplug_train_end(run: Any, metrics: dict[str, float]) -> None:
+    """After the last step, with the final metrics."""

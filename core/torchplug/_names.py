@@ -95,11 +95,14 @@ def suggest(wanted: str, candidates: Iterable[str], limit: int = 3) -> list[str]
     return found[:limit]
 
 
-def not_found_hint(wanted: str, candidates: Iterable[str]) -> str:
-    """The tail of a not-found message: what exists and what was probably meant."""
+def not_found_hint(wanted: str, candidates: Iterable[str], also_known: Iterable[str] = ()) -> str:
+    """The tail of a not-found message: what exists and what was probably meant.
+
+    `also_known` names are suggested but not listed (categories that exist but are empty).
+    """
     pool = sorted(set(candidates))
     hint = f"Available: {pool}."
-    guesses = suggest(wanted, pool)
+    guesses = suggest(wanted, {*pool, *also_known})
     if guesses:
         hint += " Did you mean " + " or ".join(repr(g) for g in guesses) + "?"
     return hint

@@ -538,11 +538,12 @@ class Registry:
     # ----------------------------------------------------------------- errors
 
     def _not_found(self, category: str, name: str | None) -> ComponentNotFoundError:
-        known = self.categories()
-        if category not in known:
+        if not self._is_known(category):
             return ComponentNotFoundError(
                 f"Unknown category {category!r} in registry {self.namespace!r}. "
-                + not_found_hint(category, known)
+                + not_found_hint(
+                    category, self.categories(), {*BUILTIN_CONTRACTS, *self._contracts}
+                )
                 + f" Install a pack that declares entry points in group '{self.namespace}."
                 f"{category}', or register one.",
                 category=category,
@@ -567,6 +568,14 @@ class Registry:
             names.update(self.parent.categories())
         return sorted(names)
 
+    def _is_known(self, category: str) -> bool:
+        """Known: something provides it, or it has a contract (built in, declared or installed)."""
+        if category in self.categories() or category in self._contracts:
+            return True
+        if category in BUILTIN_CONTRACTS or category in self._ensure_tables().contracts:
+            return True
+        return self.parent is not None and self.parent._is_known(category)
+
     def list(self, category: str, *, include_deprecated: bool = False) -> builtins.list[str]:
         """Sorted names that `get` can be asked for in `category`; imports nothing.
 
@@ -574,7 +583,7 @@ class Registry:
         """
         installed = self._ensure_tables().components.get(category)
         local = self._local.get(category, {})
-        if installed is None and not local and category not in self.categories():
+        if installed is None and not local and not self._is_known(category):
             raise self._not_found(category, None)
         names = set(local)
         for name, sources in (installed or {}).items():
@@ -653,7 +662,7 @@ class Registry:
         keys = {(c, n) for c, names in tables.components.items() for n in names}
         keys |= {(c, n) for c, names in self._local.items() for n in names}
         if category is not None:
-            if category not in self.categories():
+            if not self._is_known(category):
                 raise self._not_found(category, None)
             keys = {k for k in keys if k[0] == category}
         infos = {
@@ -734,7 +743,9 @@ class Registry:
                             "conflict",
                             "error",
                             f"{category} {name!r} is provided by {len(enabled)} entry points",
-                            "\n".join(conflict_fixes(category, name, enabled)),
+                            "\n".join(
+                                conflict_fixes(category, name, [s.provider for s in enabled])
+                            ),
                             category,
                             name,
                             info.providers,

@@ -1,0 +1,72 @@
+"""Agreement across ranks: every rank of a torchrun job must resolve the same components.
+
+A node with a different pack version is otherwise a silent divergence. Each rank contributes its
+resolved set, or the error it hit while resolving, to one all-gather; every rank then raises the
+same error, so no rank is left waiting in a collective that the others never reach.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from typing import Any
+
+from ._errors import TorchplugError
+from ._lock import Resolved, differences, from_json, to_json
+
+
+class RankMismatchError(TorchplugError):
+    """Ranks resolved different components, or some ranks could not resolve the config."""
+
+
+def environment_rank() -> tuple[int, int, int]:
+    """(rank, world size, local rank) as torchrun sets them; (0, 1, 0) for a plain process."""
+    return (
+        int(os.environ.get("RANK", "0")),
+        int(os.environ.get("WORLD_SIZE", "1")),
+        int(os.environ.get("LOCAL_RANK", "0")),
+    )
+
+
+def init_process_group(use_cuda: bool, timeout_s: float = 300.0) -> None:
+    """gloo on CPU, nccl on CUDA; the timeout bounds any wait on a rank that died."""
+    import torch.distributed as dist
+
+    dist.init_process_group("nccl" if use_cuda else "gloo", timeout=timedelta(seconds=timeout_s))
+
+
+def destroy_process_group() -> None:
+    import torch.distributed as dist
+
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def agree(resolved: list[Resolved] | None, error: str | None, rank: int, world_size: int) -> None:
+    """All-gather every rank's resolved set; raise the same error on every rank if they differ."""
+    import torch.distributed as dist
+
+    mine: dict[str, Any] = (
+        {"error": error} if error is not None else {"resolved": to_json(resolved or [])}
+    )
+    gathered: list[Any] = [None] * world_size
+    dist.all_gather_object(gathered, mine)
+    failed = [(r, g["error"]) for r, g in enumerate(gathered) if "error" in g]
+    if failed:
+        raise RankMismatchError(
+            "rank(s) "
+            + ", ".join(str(r) for r, _ in failed)
+            + " could not resolve the config:\n  "
+            + "\n  ".join(f"rank {r}: {message}" for r, message in failed)
+        )
+    reference = from_json(gathered[0]["resolved"])
+    report = []
+    for other, payload in enumerate(gathered[1:], start=1):
+        lines = differences(reference, from_json(payload["resolved"]))
+        if lines:
+            report.append(f"rank {other} differs from rank 0:\n    " + "\n    ".join(lines))
+    if report:
+        raise RankMismatchError(
+            "the ranks resolved different components; install the same packs and versions on "
+            "every node (or use TORCHPLUG_DISABLE identically):\n  " + "\n  ".join(report)
+        )

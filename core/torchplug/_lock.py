@@ -1,0 +1,208 @@
+"""What a config resolves to, and lock files that pin it.
+
+Every component a config names (nested ones included) resolves to a provider, a version, a target
+and a fingerprint. Runs print that set, checkpoints store it, ranks compare it, and `torchplug lock`
+writes it so a later run can refuse to start on anything different.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._build import ComponentFactory, split_spec
+from ._conflicts import conflict_fixes
+from ._errors import ConfigError, TorchplugError
+
+if TYPE_CHECKING:
+    from ._registry import Registry
+
+#: Config tables that the reference training loop builds through the registry, in build order.
+COMPONENT_TABLES = ("dataset", "model", "optimizer", "scheduler", "loss")
+_FORMAT = 1
+
+
+class LockMismatchError(TorchplugError):
+    """What is installed now differs from what a lock file or checkpoint recorded."""
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """One component of a config as resolved in this environment."""
+
+    path: str  # the config path, e.g. "model.mlp"
+    category: str
+    name: str
+    distribution: str | None
+    version: str | None
+    target: str
+    fingerprint: str
+
+
+def preflight(registry: Registry, config: Mapping[str, Any]) -> None:
+    """Refuse, before anything is imported, a config whose components are conflicted or blocked.
+
+    Every such component is reported at once, each with the ways to settle it.
+    """
+    problems = []
+    for table in COMPONENT_TABLES:
+        if table not in config:
+            continue
+        contract = registry.contract(table)
+        name, _ = split_spec(
+            config[table], table, contract.default_type if contract else None, table
+        )
+        try:
+            info = registry.info(table, name)
+        except TorchplugError as exc:
+            problems.append(f"{table}: {exc}")
+            continue
+        if info.status == "conflict":
+            providers = "; ".join(p.describe() for p in info.providers)
+            fixes = " ".join(conflict_fixes(table, name, info.providers))
+            problems.append(f"{table}: {table} {name!r} is provided by {providers}. {fixes}")
+        elif info.status in ("disabled", "broken"):
+            problems.append(f"{table}: {table} {name!r} is {info.status}: {info.problem}")
+    if problems:
+        raise ConfigError(
+            "the config uses components that cannot be resolved:\n  " + "\n  ".join(problems),
+            path="config",
+        )
+
+
+def prepare(registry: Registry, config: Mapping[str, Any]) -> dict[str, ComponentFactory]:
+    """Resolve and validate every component table of `config` (this imports their builders)."""
+    preflight(registry, config)
+    return {
+        table: registry.builder(table, config[table], at=table)
+        for table in COMPONENT_TABLES
+        if table in config
+    }
+
+
+def resolved_set(factories: Mapping[str, ComponentFactory]) -> list[Resolved]:
+    """The resolved components, nested ones after their parent, in config order."""
+    result: list[Resolved] = []
+
+    def visit(factory: ComponentFactory) -> None:
+        provenance = factory.provenance
+        result.append(
+            Resolved(
+                factory.path,
+                factory.category,
+                provenance.name,
+                provenance.distribution,
+                provenance.version,
+                provenance.target,
+                provenance.fingerprint(),
+            )
+        )
+        for value in factory.config.values():
+            if isinstance(value, ComponentFactory):
+                visit(value)
+
+    for factory in factories.values():
+        visit(factory)
+    return result
+
+
+def format_table(entries: Iterable[Resolved]) -> str:
+    """The table a run prints before it starts."""
+    header = ["PATH", "CATEGORY", "NAME", "DISTRIBUTION", "VERSION", "FINGERPRINT"]
+    rows = [
+        [
+            e.path,
+            e.category,
+            e.name,
+            e.distribution or "(local)",
+            e.version or "",
+            e.fingerprint[:12],
+        ]
+        for e in entries
+    ]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+        for r in [header, *rows]
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def differences(expected: Iterable[Resolved], actual: Iterable[Resolved]) -> list[str]:
+    """Human lines for every component that differs, is missing, or is new."""
+    want = {e.path: e for e in expected}
+    have = {e.path: e for e in actual}
+    lines = []
+    for path in sorted(want.keys() | have.keys()):
+        old, new = want.get(path), have.get(path)
+        if old == new:
+            continue
+        if old is None and new is not None:
+            lines.append(
+                f"{path}: not recorded (now {new.name} from {new.distribution} {new.version})"
+            )
+        elif new is None and old is not None:
+            lines.append(
+                f"{path}: in the lock ({old.name} from {old.distribution} {old.version}) but not in the config now"
+            )
+        elif old is not None and new is not None:
+            changed = [
+                f"{field} {getattr(old, field)!r} -> {getattr(new, field)!r}"
+                for field in ("name", "distribution", "version", "target", "fingerprint")
+                if getattr(old, field) != getattr(new, field)
+            ]
+            lines.append(f"{path}: " + ", ".join(changed))
+    return lines
+
+
+def to_json(entries: Iterable[Resolved]) -> list[dict[str, Any]]:
+    return [asdict(e) for e in entries]
+
+
+def from_json(items: Iterable[Mapping[str, Any]]) -> list[Resolved]:
+    return [Resolved(**dict(item)) for item in items]
+
+
+def default_lock_path(config_path: str | Path) -> Path:
+    """``examples/quickstart.toml`` -> ``examples/quickstart.lock.json``."""
+    path = Path(config_path)
+    return path.with_name(path.stem + ".lock.json")
+
+
+def write_lock(file: str | Path, entries: Iterable[Resolved], config_path: str | Path) -> Path:
+    target = Path(file)
+    payload = {
+        "torchplug_lock": _FORMAT,
+        "config": str(config_path),
+        "components": to_json(entries),
+    }
+    target.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    return target
+
+
+def read_lock(file: str | Path) -> list[Resolved]:
+    try:
+        payload = json.loads(Path(file).read_text(encoding="utf-8"))
+        if payload.get("torchplug_lock") != _FORMAT:
+            raise ValueError(f"unknown lock format {payload.get('torchplug_lock')!r}")
+        return from_json(payload["components"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(
+            f"cannot read the lock file: {exc}; write it with `torchplug lock CONFIG`",
+            path=str(file),
+        ) from None
+
+
+def verify_against(
+    recorded: list[Resolved], resolved: list[Resolved], what: str, hint: str
+) -> None:
+    """Refuse to go on when the installed providers differ from what `what` recorded."""
+    lines = differences(recorded, resolved)
+    if lines:
+        raise LockMismatchError(
+            f"the installed components differ from {what}:\n  " + "\n  ".join(lines) + f"\n{hint}"
+        )
