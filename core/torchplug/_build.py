@@ -226,8 +226,9 @@ class ComponentFactory:
                     key,
                 )
             if key not in by_name and not takes_any:
+                inputs = set(self.contract.inputs) if self.contract else set()
                 accepted = sorted(
-                    n for n, p in by_name.items() if p.kind not in _VARIADIC and n not in runtime
+                    n for n, p in by_name.items() if p.kind not in _VARIADIC and n not in inputs
                 )
                 guesses = suggest(key, accepted)
                 hint = f" Did you mean {' or '.join(repr(g) for g in guesses)}?" if guesses else ""

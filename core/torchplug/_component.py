@@ -15,6 +15,15 @@ from ._discovery import EntryRecord, split_target
 from ._errors import PluginLoadError
 
 _UNLOADED: Any = object()
+# The sources this thread is importing right now, innermost last: a module that registers its own
+# component while being imported is recognised by this, not by comparing target strings.
+_importing = threading.local()
+
+
+def importing_now() -> list[Source]:
+    """The sources whose import is in progress on this thread."""
+    stack: list[Source] = getattr(_importing, "stack", [])
+    return stack
 
 
 @dataclass(frozen=True)
@@ -109,10 +118,6 @@ class Source:
             return self.record.problem
         return str(self._error.__cause__) if self._error is not None else None
 
-    def bind(self, obj: Any) -> None:
-        """Record the object the target names when its module registers it while being imported."""
-        self.obj = obj
-
     def load(self, category: str, name: str, namespace: str) -> tuple[Any, bool]:
         """The provided object and whether this call imported it; failures raise PluginLoadError."""
         if self.obj is not _UNLOADED:
@@ -123,13 +128,18 @@ class Source:
             if self._error is not None:
                 raise self._error
             assert self.record is not None, "local sources are created loaded"
+            stack = getattr(_importing, "stack", None)
+            if stack is None:
+                stack = _importing.stack = []
+            stack.append(self)
             try:
                 obj = _import_target(self.record.value)
             except Exception as exc:
                 self._error = self._load_error(category, name, namespace, exc)
                 raise self._error from exc
-            if self.obj is _UNLOADED:  # unless the module bound it while importing
-                self.obj = obj
+            finally:
+                stack.pop()
+            self.obj = obj
             return self.obj, True
 
     def _load_error(
@@ -140,7 +150,8 @@ class Source:
         error = PluginLoadError(
             f"Cannot load {category} {name!r} from distribution {record.distribution} "
             f"{record.version}, entry point {describe_entry(record, namespace)}: "
-            f"{type(exc).__name__}: {exc}. Fix or reinstall that distribution, or block it with "
+            f"{type(exc).__name__}: {str(exc).rstrip('.')}. Fix or reinstall that distribution, "
+            "or block it with "
             f"TORCHPLUG_DISABLE={record.distribution}.",
             category=category,
             name=name,

@@ -39,8 +39,12 @@ class EntryRecord:
 
     @property
     def target(self) -> str:
-        """The declared target without any ``[extras]`` tail."""
-        return self.value.split("[", 1)[0].strip()
+        """The declared target as ``module:attr``: no spaces, no ``[extras]`` tail."""
+        try:
+            module, attr = split_target(self.value)
+        except ValueError:
+            return self.value.strip()
+        return f"{module}:{attr}" if attr else module
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,14 @@ def _location(dist: Any) -> str:
     return str(path) if path is not None else str(dist.locate_file(""))
 
 
+def _exists(dist: Any, filename: str) -> bool:
+    path = getattr(dist, "_path", None)
+    try:
+        return path is not None and (path / filename).exists()
+    except (OSError, TypeError):
+        return False
+
+
 def _distribution_key(dist: Any) -> str | None:
     # The folder name gives the normalised name without reading METADATA, as importlib-metadata's
     # own de-duplication does; fall back to METADATA for layouts where it cannot.
@@ -117,8 +129,18 @@ def _scan_distribution(
     prefix = namespace + "."
     try:
         text = dist.read_text("entry_points.txt")
-    except Exception as exc:  # unreadable file, permissions, a broken zip
+    except Exception as exc:  # a broken zip and the like
         problems.append(MetadataProblem(f"cannot read entry_points.txt: {exc}", location))
+        return None
+    if text is None and _exists(dist, "entry_points.txt"):
+        # importlib-metadata answers None for a file it cannot read (permissions, a directory).
+        problems.append(
+            MetadataProblem(
+                "entry_points.txt exists but cannot be read; its entry points are skipped. "
+                "Check its permissions, or reinstall the distribution.",
+                location,
+            )
+        )
         return None
     if not text or prefix not in text:
         return None  # the common case: a distribution with nothing for us, decided in one read
@@ -176,6 +198,16 @@ def _scan_distribution(
         entries.append(EntryRecord(category, ep.name, ep.value, name, version, location, problem))
         found = True
     if not found:
+        seen_group = any(ep.group.startswith(prefix) for ep in declared)
+        if "[" + prefix in text and not seen_group:
+            problems.append(
+                MetadataProblem(
+                    f"entry_points.txt names a '{prefix}*' group but no entry point of it could "
+                    "be parsed (a malformed section header?); fix the distribution's metadata",
+                    location,
+                    name,
+                )
+            )
         return None
     return InstalledDistribution(name, display_name, version, location)
 

@@ -6,6 +6,7 @@ loaded objects over a refresh when the same provider is still installed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ._component import Source
@@ -23,20 +24,34 @@ class SourceIndex:
     deprecated: dict[tuple[str, str], tuple[str, str]]  # (category, old) -> (new, distribution)
 
 
-def index_sources(index: InstalledIndex, previous: SourceIndex | None) -> SourceIndex:
+SourceKey = tuple[str, str, str, str, str]  # category, distribution, version, location, value
+
+
+def source_key(source: Source) -> SourceKey | None:
+    r = source.record
+    return None if r is None else (r.category, r.distribution, r.version, r.location, r.value)
+
+
+def loaded_sources(index: SourceIndex) -> dict[SourceKey, Source]:
+    """The sources of `index` that hold a loaded object, to carry over into the next scan."""
+    found = {}
+    for source in [
+        *index.hooks,
+        *(s for n in index.components.values() for v in n.values() for s in v),
+    ]:
+        key = source_key(source)
+        if key is not None and source.loaded:
+            found[key] = source
+    return found
+
+
+def index_sources(index: InstalledIndex, reusable: Mapping[SourceKey, Source]) -> SourceIndex:
     """Group one scan's entry points into loadable sources by category and name.
 
     Entry points of one distribution with the same target in one category are aliases: they
     share a Source, so the module is imported once and `info` can list the other names.
+    `reusable` sources (loaded before, same provider still installed) are kept, not reloaded.
     """
-    reusable: dict[tuple[str, str, str, str, str], Source] = {}
-    if previous is not None:  # keep what was loaded when the same provider is still installed
-        for names in previous.components.values():
-            for sources in names.values():
-                for s in sources:
-                    if s.record is not None and s.loaded:
-                        r = s.record
-                        reusable[(r.category, r.distribution, r.version, r.location, r.value)] = s
     by_key: dict[tuple[str, str, str, str, str], Source] = {}
     components: dict[str, dict[str, list[Source]]] = {}
     hooks: list[Source] = []

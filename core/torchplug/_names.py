@@ -24,7 +24,7 @@ def normalize_distribution(name: str) -> str:
 
 def category_problem(category: str) -> str | None:
     """Why `category` is not a valid category name, or None when it is."""
-    if not isinstance(category, str) or not _CATEGORY.match(category):
+    if not isinstance(category, str) or not _CATEGORY.fullmatch(category):
         return (
             f"category {category!r} is not a lowercase identifier "
             "(letters, digits and '_', starting with a letter)"
@@ -63,7 +63,7 @@ def check_component(name: str) -> str:
 
 def check_namespace(namespace: str) -> str:
     """Return `namespace` or raise `InvalidNameError` saying what is wrong with it."""
-    if not isinstance(namespace, str) or not _NAMESPACE.match(namespace):
+    if not isinstance(namespace, str) or not _NAMESPACE.fullmatch(namespace):
         raise InvalidNameError(
             f"namespace {namespace!r} must be lowercase identifiers joined by dots, e.g. 'myfw'"
         )

@@ -18,7 +18,7 @@ from typing import Any, TypeVar, overload
 from ._build import ComponentFactory, split_spec
 from ._cache import cached_scan
 from ._check import CheckReport, Finding
-from ._component import ComponentInfo, Provider, Source, describe_entry
+from ._component import ComponentInfo, Provider, Source, describe_entry, importing_now
 from ._conflicts import ENV_DISABLE, conflict_fixes, disabled_error, duplicate_error, providers_text
 from ._contracts import BUILTIN_CONTRACTS, Contract
 from ._discovery import InstalledIndex, find_entry_points
@@ -30,9 +30,9 @@ from ._errors import (
     TorchplugError,
 )
 from ._hooks import HookRelay
-from ._index import SourceIndex, index_sources
+from ._index import SourceIndex, SourceKey, index_sources, loaded_sources
 from ._names import (
-    category_problem,
+    RESERVED_CATEGORIES,
     check_category,
     check_component,
     check_namespace,
@@ -60,6 +60,19 @@ def _target_of(obj: Any) -> str:
     module = getattr(obj, "__module__", None) or type(obj).__module__
     qualname = getattr(obj, "__qualname__", None) or type(obj).__qualname__
     return f"{module}:{qualname}"
+
+
+def _registers_itself(installed: Iterable[Source], obj: Any, target: str) -> bool:
+    """Whether `obj` is what one of the `installed` providers of its name declares.
+
+    True while that provider's module is being imported on this thread (whatever the module
+    path: packages re-export), or when the target names the object's own module and attribute.
+    """
+    loading = importing_now()
+    for source in installed:
+        if source in loading or source.provider.target == target:
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -98,6 +111,7 @@ class Registry:
         self._disabled: frozenset[str] = frozenset(self._disabled_by_api)
         self._lock = threading.RLock()
         self._tables: SourceIndex | None = None
+        self._retained: dict[SourceKey, Source] = {}  # loaded providers, by identity
         self._local: dict[str, dict[str, Source]] = {}
         self._preferred: dict[tuple[str, str], str] = {}
         self._deprecated: dict[tuple[str, str], str] = {}  # (category, old) -> new, local
@@ -136,7 +150,9 @@ class Registry:
             )
         else:
             index = InstalledIndex(self.namespace)
-        self._tables = index_sources(index, previous)
+        if previous is not None:  # keep loaded providers, even across a scan that lacks them
+            self._retained.update(loaded_sources(previous))
+        self._tables = index_sources(index, self._retained)
         self._invalidate()
 
     def _invalidate(self) -> None:
@@ -159,7 +175,9 @@ class Registry:
         importlib.invalidate_caches()
         with self._lock:
             self._scan(previous=self._tables)
-            self._relay.reset_failures()
+        # Outside the registry lock: the relay holds its own lock while importing hook plugins,
+        # which may register components (relay lock, then registry lock). Never the reverse.
+        self._relay.reset_failures()
 
     def disable(self, *distributions: str) -> None:
         """Block distributions, as TORCHPLUG_DISABLE does: none of their entry points is imported."""
@@ -181,8 +199,8 @@ class Registry:
         """Turn entry-point discovery on or off (None: follow TORCHPLUG_AUTOLOAD again)."""
         with self._lock:
             self._autoload = enabled
-            self._tables = None
-            self._invalidate()
+            if self._tables is not None:
+                self._scan(previous=self._tables)  # loaded providers stay loaded
 
     @property
     def disabled(self) -> frozenset[str]:
@@ -253,11 +271,10 @@ class Registry:
                 for s in tables.components.get(category, {}).get(name, [])
                 if not self._is_disabled(s)
             ]
-            own = [s for s in installed if s.provider.target == target]
-            if own and len(installed) == 1 and not own[0].loaded and not aliases:
-                # The module an entry point names registers that very object while it is
-                # imported (decorator style): it is the installed provider, not a rival.
-                own[0].bind(obj)
+            if _registers_itself(installed, obj, target):
+                # The module of an installed entry point registers its own component (decorator
+                # style): that is the installed provider, not a rival; the entry point says
+                # what `get` returns.
                 return obj
             for each in names:
                 self._check_free(category, each, obj, target, override)
@@ -394,15 +411,18 @@ class Registry:
         source, bare = found
         obj, newly = source.load(category, bare, self.namespace)
         if newly:
-            self._announce_loaded(category, bare, obj)
+            self._announce_loaded(category, bare, obj, source)
         with self._lock:
             if generation == self._generation:
                 self._hot.setdefault(category, {})[name] = obj
         return obj
 
-    def _announce_loaded(self, category: str, name: str, obj: Any) -> None:
+    def _announce_loaded(self, category: str, name: str, obj: Any, source: Source) -> None:
+        # Describe the provider that was loaded, whichever way it was chosen (qualified name,
+        # preference, hook): the info of the bare name may still say "conflict".
+        qualified = f"{source.provider.distribution}:{name}" if source.record else name
         self._relay.manager.hook.torchplug_component_loaded(
-            category=category, name=name, obj=obj, info=self.info(category, name)
+            category=category, name=name, obj=obj, info=self.info(category, qualified)
         )
 
     def _from_parent(self, category: str, name: str) -> Any:
@@ -477,9 +497,7 @@ class Registry:
 
     def declare_contract(self, contract: Contract) -> None:
         """Declare the call of a category's builders (and its default type) in this process."""
-        problem = category_problem(contract.category)
-        if problem:
-            raise ConfigError(problem, path=contract.category)
+        check_category(contract.category)
         with self._lock:
             self._contracts[contract.category] = contract
 
@@ -693,7 +711,7 @@ class Registry:
                     continue
                 if record.category == "hooks":
                     hooks += 1
-                else:
+                elif record.category not in RESERVED_CATEGORIES:
                     counts[record.category] = counts.get(record.category, 0) + 1
             result.append(
                 DistributionInfo(
@@ -804,7 +822,7 @@ class Registry:
                             pass
                         else:
                             if newly:
-                                self._announce_loaded(category, name, obj)
+                                self._announce_loaded(category, name, obj, source)
                             findings.extend(self._contract_findings(category, name, source))
                     problem = source.static_problem
                     if problem and source.record is not None:
