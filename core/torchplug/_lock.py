@@ -20,8 +20,16 @@ from ._errors import ConfigError, TorchplugError
 if TYPE_CHECKING:
     from ._registry import Registry
 
-#: Config tables that the reference training loop builds through the registry, in build order.
-COMPONENT_TABLES = ("dataset", "model", "optimizer", "scheduler", "loss")
+#: Config tables the reference training loop builds through the registry, in build order, with
+#: the category each is built from (``eval_dataset`` is a second dataset, for held-out loss).
+COMPONENT_TABLES = {
+    "dataset": "dataset",
+    "eval_dataset": "dataset",
+    "model": "model",
+    "optimizer": "optimizer",
+    "scheduler": "scheduler",
+    "loss": "loss",
+}
 _FORMAT = 1
 
 
@@ -48,24 +56,23 @@ def preflight(registry: Registry, config: Mapping[str, Any]) -> None:
     Every such component is reported at once, each with the ways to settle it.
     """
     problems = []
-    for table in COMPONENT_TABLES:
+    for table, category in COMPONENT_TABLES.items():
         if table not in config:
             continue
-        contract = registry.contract(table)
-        name, _ = split_spec(
-            config[table], table, contract.default_type if contract else None, table
-        )
+        contract = registry.contract(category)
+        default = contract.default_type if contract else None
+        name, _ = split_spec(config[table], category, default, table)
         try:
-            info = registry.info(table, name)
+            info = registry.info(category, name)
         except TorchplugError as exc:
             problems.append(f"{table}: {exc}")
             continue
         if info.status == "conflict":
             providers = "; ".join(p.describe() for p in info.providers)
-            fixes = " ".join(conflict_fixes(table, name, info.providers))
-            problems.append(f"{table}: {table} {name!r} is provided by {providers}. {fixes}")
+            fixes = " ".join(conflict_fixes(category, name, info.providers))
+            problems.append(f"{table}: {category} {name!r} is provided by {providers}. {fixes}")
         elif info.status in ("disabled", "broken"):
-            problems.append(f"{table}: {table} {name!r} is {info.status}: {info.problem}")
+            problems.append(f"{table}: {category} {name!r} is {info.status}: {info.problem}")
     if problems:
         raise ConfigError(
             "the config uses components that cannot be resolved:\n  " + "\n  ".join(problems),
@@ -75,10 +82,17 @@ def preflight(registry: Registry, config: Mapping[str, Any]) -> None:
 
 def prepare(registry: Registry, config: Mapping[str, Any]) -> dict[str, ComponentFactory]:
     """Resolve and validate every component table of `config` (this imports their builders)."""
+    missing = [t for t in ("dataset", "model", "optimizer", "loss") if t not in config]
+    if missing:
+        raise ConfigError(
+            f"the config has no {', '.join(f'[{t}]' for t in missing)} table; a run needs "
+            "dataset, model, optimizer and loss (scheduler and eval_dataset are optional)",
+            path="config",
+        )
     preflight(registry, config)
     return {
-        table: registry.builder(table, config[table], at=table)
-        for table in COMPONENT_TABLES
+        table: registry.builder(category, config[table], at=table)
+        for table, category in COMPONENT_TABLES.items()
         if table in config
     }
 

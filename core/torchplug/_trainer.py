@@ -201,7 +201,8 @@ def train(
         generator=generator if sampler is None else None,
         drop_last=len(dataset) >= settings.batch_size * run.world_size,
     )
-    eval_loader = DataLoader(dataset, batch_size=settings.batch_size, shuffle=False)
+    held_out = factories["eval_dataset"]() if "eval_dataset" in factories else dataset
+    eval_loader = DataLoader(held_out, batch_size=settings.batch_size, shuffle=False)
     hook = registry.plugin_manager.hook
     hook.torchplug_train_start(run=run)
     progress = _Progress(settings.steps, run.step, settings.log_every, run.is_main, out)
