@@ -78,6 +78,7 @@ class TrainSettings:
     grad_clip: float | None = None
     target_loss: float | None = None  # reported as reached or not; the run does not stop early
     metrics_format: str = "jsonl"  # "jsonl" or "csv", written by the metrics logger hook plugin
+    threads: int = 0  # torch intra-op threads on CPU; 0 keeps torch's default
 
     @classmethod
     def from_config(cls, table: Mapping[str, Any], config_path: str | Path) -> TrainSettings:

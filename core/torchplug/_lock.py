@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ._build import ComponentFactory, split_spec
 from ._conflicts import conflict_fixes
 from ._errors import ConfigError, TorchplugError
+from ._names import suggest
 
 if TYPE_CHECKING:
     from ._registry import Registry
@@ -82,6 +83,15 @@ def preflight(registry: Registry, config: Mapping[str, Any]) -> None:
 
 def prepare(registry: Registry, config: Mapping[str, Any]) -> dict[str, ComponentFactory]:
     """Resolve and validate every component table of `config` (this imports their builders)."""
+    unknown = sorted(set(config) - set(COMPONENT_TABLES) - {"train"})
+    if unknown:
+        guesses = suggest(unknown[0], [*COMPONENT_TABLES, "train"])
+        hint = f" Did you mean {' or '.join(repr(g) for g in guesses)}?" if guesses else ""
+        raise ConfigError(
+            f"unknown table(s) {unknown}; a config has [train] and the component tables "
+            f"{list(COMPONENT_TABLES)}.{hint}",
+            path=unknown[0],
+        )
     missing = [t for t in ("dataset", "model", "optimizer", "loss") if t not in config]
     if missing:
         raise ConfigError(
