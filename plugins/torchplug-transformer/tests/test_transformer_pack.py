@@ -35,7 +35,7 @@ def declared_names(path: Path) -> dict[str, dict[str, str]]:
     return {
         group.removeprefix("torchplug."): dict(names)
         for group, names in groups.items()
-        if group.startswith("torchplug.")
+        if group.startswith("torchplug.") and group != "torchplug.deprecated"
     }
 
 
@@ -45,6 +45,14 @@ ENTRY_POINTS = [
     for name, target in names.items()
 ]
 IDS = [f"{category}:{name}" for category, name, _ in ENTRY_POINTS]
+
+
+def test_the_kempnerforge_silu_spelling_is_a_deprecated_name_of_swiglu():
+    registry = torchplug.Registry()
+    assert "silu" not in registry.list("mlp")
+    assert "silu" in registry.list("mlp", include_deprecated=True)
+    with pytest.warns(DeprecationWarning, match="use 'swiglu' instead"):
+        assert registry.get("mlp", "silu") is registry.get("mlp", "swiglu")
 
 
 def test_declares_the_expected_names():
@@ -62,7 +70,7 @@ def test_installed_metadata_matches_pyproject():
     installed = {
         (ep.group.removeprefix("torchplug."), ep.name, ep.value)
         for ep in importlib_metadata.distribution(PACK).entry_points
-        if ep.group.startswith("torchplug.")
+        if ep.group.startswith("torchplug.") and ep.group != "torchplug.deprecated"
     }
     assert installed == set(ENTRY_POINTS), f"reinstall: pip install --no-deps -e {ROOT}"
 
