@@ -63,3 +63,86 @@ def default_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fa
         yield site
     finally:
         site.deactivate()
+
+
+# ----------------------------------------------------------------------------- the CLI as users run it
+# (Appended below the fixtures above, so imports are local to the functions.)
+
+
+class Ran:
+    """A finished subprocess: its exit status and captured output."""
+
+    def __init__(self, returncode: int, stdout: str, stderr: str) -> None:
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+
+    def json(self) -> object:
+        import json
+
+        return json.loads(self.stdout)
+
+
+class Runner:
+    """Runs a command with the test's environment plus `env`; never raises on a failure."""
+
+    def __call__(
+        self, *args: str | Path, env: dict[str, str] | None = None, cwd: Path | None = None
+    ) -> Ran:
+        import os
+        import subprocess
+
+        result = subprocess.run(
+            [str(a) for a in args],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **(env or {})},
+            cwd=cwd,
+            timeout=600,
+        )
+        return Ran(result.returncode, result.stdout, result.stderr)
+
+
+class CLI:
+    """``python -m torchplug --namespace <site's namespace> ...`` in a fresh process.
+
+    The process sees the `FakeSite` through PYTHONPATH, as it would see a real site-packages, so
+    whatever the command imports happens there and nowhere else.
+    """
+
+    def __init__(self, site: FakeSite) -> None:
+        self.site = site
+
+    def __call__(self, *args: str, env: dict[str, str] | None = None) -> Ran:
+        import os
+        import sys
+
+        paths = [str(self.site.root), *filter(None, [os.environ.get("PYTHONPATH")])]
+        environment = {"PYTHONPATH": os.pathsep.join(paths), "TORCHPLUG_CACHE": "0", **(env or {})}
+        command = [sys.executable, "-m", "torchplug", "--namespace", self.site.namespace, *args]
+        return Runner()(*command, env=environment)
+
+
+@pytest.fixture
+def run_process() -> Runner:
+    """``run_process(*command, env=None, cwd=None)``: a subprocess, as a user would start it."""
+    return Runner()
+
+
+@pytest.fixture
+def cli(torchplug_site: FakeSite) -> CLI:
+    """Runs the CLI in a subprocess over `torchplug_site` (its namespace, on its PYTHONPATH)."""
+    return CLI(torchplug_site)
+
+
+@pytest.fixture(scope="session")
+def torchplug_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A wheel of this checkout's torchplug (``pip wheel --no-deps``), built once per session."""
+    import sys
+
+    out = tmp_path_factory.mktemp("torchplug-wheel")
+    root = Path(__file__).resolve().parents[1]
+    built = Runner()(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", out, root)
+    assert built.returncode == 0, built.stdout + built.stderr
+    (wheel,) = out.glob("torchplug-*.whl")
+    return wheel

@@ -1,7 +1,9 @@
-"""The ``torchplug`` command line: list, plugins, check.
+"""The ``torchplug`` command line: one small handler per command, the work done in its module.
 
-Every command reads metadata only (``check --deep`` excepted), so none of them imports torch or a
-plugin module. Errors go to stderr with a non-zero exit; ``--traceback`` shows the Python traceback.
+``list``, ``show``, ``plugins`` and ``check`` read metadata and source text only (``check --deep``
+and ``show --import`` excepted), so none of them imports torch or a plugin module; ``run`` and
+``lock`` build a config; ``new-pack`` scaffolds a pack; ``cache`` manages the scan cache. Errors go
+to stderr with a non-zero exit; ``--traceback`` shows the Python traceback.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ examples:
   torchplug list optimizer --json
   torchplug plugins               which installed packs provide what
   torchplug check --deep          import every entry point and report failures
+  torchplug show optimizer adamw  signature and docstring, read from source
+  torchplug new-pack mypack       the source tree of a new pack, to start from
   torchplug --namespace myfw list a framework's own registry (groups myfw.<category>)
 """
 
@@ -71,10 +75,38 @@ def _provider_cells(info: ComponentInfo) -> list[str]:
     ]
 
 
+def _selected(registry: Registry, args: argparse.Namespace) -> list[ComponentInfo]:
+    """`list`'s rows: the named categories (default: all), then those matching any --filter.
+
+    A pattern containing '/' is matched against ``category/name``, any other against the name
+    alone; matching is case-sensitive (`fnmatch.fnmatchcase`) on every platform.
+    """
+    from fnmatch import fnmatchcase
+
+    categories = list(dict.fromkeys([*filter(None, [args.category]), *args.categories]))
+    if categories:
+        infos = [i for c in categories for i in registry.entries(c)]
+    else:
+        infos = registry.entries()
+    if args.filter:
+        infos = [
+            i
+            for i in infos
+            if any(
+                fnmatchcase(f"{i.category}/{i.name}" if "/" in p else i.name, p)
+                for p in args.filter
+            )
+        ]
+    return sorted(infos, key=lambda i: (i.category, i.name))
+
+
 def _cmd_list(registry: Registry, args: argparse.Namespace) -> int:
-    infos = registry.entries(args.category)
+    infos = _selected(registry, args)
     if args.json:
         print(json.dumps([_info_json(i) for i in infos], indent=2))
+        return 0
+    if not infos and args.filter:
+        print(f"No installed component matches {' or '.join(map(repr, args.filter))}.")
         return 0
     if not infos:
         what = f"{args.category} components" if args.category else "components"
@@ -85,6 +117,53 @@ def _cmd_list(registry: Registry, args: argparse.Namespace) -> int:
     for info in infos:
         if info.status != "ok" and info.problem:
             print(f"{info.status}: {info.category} {info.name!r}: {info.problem}", file=sys.stderr)
+    return 0
+
+
+def _cmd_show(registry: Registry, args: argparse.Namespace) -> int:
+    from ._source import inspect_imported, read_source
+
+    info = registry.info(args.category, args.name)
+    blocks = []
+    for provider in info.providers:
+        disabled = provider.distribution in registry.disabled
+        reading = (
+            inspect_imported(provider.target)
+            if args.imported and not disabled
+            else read_source(provider.target, provider.location)
+        )
+        blocks.append((provider, disabled, reading))
+    if args.json:
+        payload = {
+            **{k: v for k, v in _info_json(info).items() if k not in ("providers", "target")},
+            "providers": [
+                {"distribution": p.distribution, "version": p.version, "disabled": d, **r.as_dict()}
+                for p, d, r in blocks
+            ],
+        }
+        print(json.dumps(payload, indent=2))
+        return 0
+    state = f"{info.status}: {info.problem}" if info.problem else info.status
+    print(f"{info.category} {info.name!r} ({state})")
+    if info.aliases:
+        print(f"aliases       {', '.join(info.aliases)}")
+    for provider, disabled, reading in blocks:
+        who = f"{provider.distribution} {provider.version}" if provider.distribution else "(local)"
+        print(f"\nprovider      {who}" + (" [disabled]" if disabled else ""))
+        if disabled and args.imported:
+            print(f"note          not imported: {ENV_DISABLE} blocks {provider.distribution}")
+        print(reading.format())
+    return 0
+
+
+def _cmd_new_pack(registry: Registry, args: argparse.Namespace) -> int:
+    from ._scaffold import create_pack
+
+    pack = create_pack(args.name, args.directory, args.categories, namespace=registry.namespace)
+    if args.json:
+        print(json.dumps(pack.as_dict(), indent=2))
+    else:
+        print(pack.format())
     return 0
 
 
@@ -204,10 +283,63 @@ def build_parser() -> argparse.ArgumentParser:
     listing = add(
         "list",
         "List installed components: category, name, provider, version, target, status.",
-        "torchplug list optimizer --json",
+        "torchplug list optimizer --json\n  torchplug list --filter 'adam*' --filter 'norm/*rms*'",
     )
     listing.add_argument("category", nargs="?", help="only this category")
+    listing.add_argument(
+        "--category",
+        dest="categories",
+        action="append",
+        default=[],
+        metavar="CATEGORY",
+        help="only this category (repeatable; adds to the positional one)",
+    )
+    listing.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="only names matching this shell-style pattern, e.g. 'adam*'; a pattern with '/' "
+        "matches CATEGORY/NAME, e.g. 'norm/*rms*' (repeatable: any pattern may match)",
+    )
     listing.set_defaults(run=_cmd_list)
+
+    show = add(
+        "show",
+        "Show where a component is defined, its signature and docstring, without importing it.",
+        "torchplug show optimizer adamw",
+    )
+    show.add_argument("category", help="the component's category")
+    show.add_argument("name", help="its name, or DISTRIBUTION:NAME for one provider")
+    show.add_argument(
+        "--import",
+        dest="imported",
+        action="store_true",
+        help="import the target and read it with inspect (runs the plugin's code; needed for "
+        "compiled modules and names made at import time)",
+    )
+    show.set_defaults(run=_cmd_show)
+
+    new_pack = add(
+        "new-pack",
+        "Write a new pack: pyproject.toml, one example component per category, tests, tox.ini.",
+        "torchplug new-pack torchplug-lion --category optimizer --category scheduler",
+    )
+    new_pack.add_argument("name", help="the distribution name, e.g. torchplug-lion")
+    new_pack.add_argument(
+        "--directory",
+        metavar="DIR",
+        help="where to write the pack (default: ./NAME); must not exist or be empty",
+    )
+    new_pack.add_argument(
+        "--category",
+        dest="categories",
+        action="append",
+        default=[],
+        metavar="CATEGORY",
+        help="write an example component of this category (repeatable; default: scheduler)",
+    )
+    new_pack.set_defaults(run=_cmd_new_pack)
 
     plugins = add(
         "plugins",
