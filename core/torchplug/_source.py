@@ -16,18 +16,11 @@ import sys
 import tokenize
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
-from importlib.machinery import BYTECODE_SUFFIXES, EXTENSION_SUFFIXES, SOURCE_SUFFIXES
-from pathlib import Path
 from typing import Any, cast
 
 from ._discovery import split_target
+from ._locate import ModuleFile, Unreadable, editable_mappings, locate_module
 
-#: The order in which the import system tries a name's files in one directory.
-_FILE_KINDS = (
-    ("extension", tuple(EXTENSION_SUFFIXES)),
-    ("source", tuple(SOURCE_SUFFIXES)),
-    ("bytecode", tuple(BYTECODE_SUFFIXES)),
-)
 #: Re-exports followed before giving up: deep enough for torch.nn, short of any cycle.
 _MAX_HOPS = 64
 
@@ -84,124 +77,6 @@ class ComponentSource:
             lines.append("")
             lines.extend(f"    {line}".rstrip() for line in self.docstring.splitlines())
         return "\n".join(lines)
-
-
-class _Unreadable(Exception):
-    """The definition cannot be read without importing; the message says why."""
-
-
-# --------------------------------------------------------------------------- finding module files
-
-
-@dataclass(frozen=True)
-class ModuleFile:
-    """Where the import system would load a module from, found without importing anything."""
-
-    name: str
-    path: Path | None  # None for a namespace package
-    kind: str  # "source", "bytecode", "extension", "namespace" or "builtin"
-    search: tuple[Path, ...] = ()  # where its submodules are looked for (packages only)
-
-    def describe(self) -> str:
-        where = f" ({self.path})" if self.path else ""
-        return {
-            "bytecode": f"{self.name} is installed as bytecode only{where}",
-            "extension": f"{self.name} is a compiled extension module{where}",
-            "builtin": f"{self.name} is built into the interpreter",
-        }.get(self.kind, f"{self.name}{where}")
-
-
-def _find_in(directories: Sequence[Path], name: str, leaf: str) -> ModuleFile | None:
-    """Mirror of the path-based finder: a package or module file wins, else a namespace package."""
-    portions: list[Path] = []
-    for directory in directories:
-        package = directory / leaf
-        if package.is_dir():
-            for kind, suffixes in _FILE_KINDS:
-                for suffix in suffixes:
-                    init = package / f"__init__{suffix}"
-                    if init.is_file():
-                        return ModuleFile(name, init, kind, (package,))
-            portions.append(package)
-        for kind, suffixes in _FILE_KINDS:
-            for suffix in suffixes:
-                file = directory / f"{leaf}{suffix}"
-                if file.is_file():
-                    return ModuleFile(name, file, kind)
-    if portions:
-        return ModuleFile(name, None, "namespace", tuple(portions))
-    return None
-
-
-def editable_mappings(location: str | None) -> dict[str, str]:
-    """Top-level package -> directory from a distribution's setuptools editable finders.
-
-    Such an install puts no directory on ``sys.path``: an import hook maps names to the
-    checkout. Its finder module (listed in RECORD) holds the map as a literal, read here with `ast`.
-    """
-    if not location:
-        return {}
-    import importlib_metadata
-
-    mappings: dict[str, str] = {}
-    for file in importlib_metadata.Distribution.at(location).files or ():
-        if not (file.name.startswith("__editable__") and file.name.endswith("_finder.py")):
-            continue
-        try:
-            tree = ast.parse(Path(str(file.locate())).read_text("utf-8"))
-        except (OSError, SyntaxError, ValueError):
-            continue
-        for stmt in tree.body:
-            if isinstance(stmt, ast.Assign):
-                targets, value = stmt.targets, stmt.value
-            elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
-                targets, value = [stmt.target], stmt.value
-            else:
-                continue
-            if not any(isinstance(t, ast.Name) and t.id == "MAPPING" for t in targets):
-                continue
-            try:
-                mapping = ast.literal_eval(value)
-            except ValueError:
-                continue
-            if isinstance(mapping, dict):
-                mappings.update({str(k): str(v) for k, v in mapping.items()})
-    return mappings
-
-
-def locate_module(
-    module: str, path: Sequence[str] | None = None, editable: dict[str, str] | None = None
-) -> ModuleFile:
-    """The file `module` would be imported from, searching `path` (default ``sys.path``).
-
-    Raises `_Unreadable` when it cannot be found. Parent packages are looked up, never imported;
-    a package that changes its own ``__path__`` at import time is beyond this.
-    """
-    parts = module.split(".")
-    if module in sys.builtin_module_names:
-        return ModuleFile(module, None, "builtin")
-    directories = [Path(p or ".") for p in (sys.path if path is None else path)]
-    found = _find_in([d for d in directories if d.is_dir()], parts[0], parts[0])
-    if found is None and editable and parts[0] in editable:
-        mapped = Path(editable[parts[0]])
-        found = _find_in([mapped.parent], parts[0], mapped.name)
-    for depth, part in enumerate(parts[1:], start=2):
-        if found is None:
-            break
-        if not found.search:
-            raise _Unreadable(
-                f"{found.name} is a module, not a package: it has no submodule {part}"
-            )
-        found = _find_in(found.search, ".".join(parts[:depth]), part)
-    if found is None:
-        raise _Unreadable(
-            f"module {module} is not found on sys.path (it may come from an import hook or a zip "
-            "archive)"
-        )
-    return found
-
-
-# --------------------------------------------------------------------------- reading definitions
 
 
 def _render_parameter(arg: ast.arg, default: ast.expr | None) -> str:
@@ -358,20 +233,20 @@ class _Reader:
             if found.kind == "namespace":
                 tree = ast.Module(body=[], type_ignores=[])  # a namespace package runs no code
             elif found.kind != "source" or found.path is None:
-                raise _Unreadable(found.describe())
+                raise Unreadable(found.describe())
             else:
                 try:
                     with tokenize.open(found.path) as stream:  # honours a coding cookie
                         tree = ast.parse(stream.read(), filename=str(found.path))
                 except (OSError, SyntaxError, UnicodeDecodeError, ValueError) as exc:
-                    raise _Unreadable(f"{found.path} cannot be parsed: {exc}") from None
+                    raise Unreadable(f"{found.path} cannot be parsed: {exc}") from None
             self.parsed[name] = (found, tree)
         return self.parsed[name]
 
     def resolve(self, module: str, attrs: list[str], via: tuple[str, ...] = ()) -> _Found:
         self.hops += 1
         if self.hops > _MAX_HOPS:
-            raise _Unreadable(f"gave up following re-exports after {_MAX_HOPS} hops at {module}")
+            raise Unreadable(f"gave up following re-exports after {_MAX_HOPS} hops at {module}")
         file, tree = self.module(module)
         if not attrs:
             return _Found(module, file, tree, None, False, via)
@@ -395,7 +270,7 @@ class _Reader:
         if dotted is not None and dotted[0] != attrs[0]:  # `Alias = Name` or `= module.Name`
             return self.resolve(module, [*dotted, *attrs[1:]], via)
         if len(attrs) > 1:
-            raise _Unreadable(
+            raise Unreadable(
                 f"{module}.{attrs[0]} is assigned at line {stmt.lineno}; its attribute "
                 f"{'.'.join(attrs[1:])} exists only at run time"
             )
@@ -409,7 +284,7 @@ class _Reader:
         if _binding(tree.body, name) is None:
             try:
                 locate_module(f"{source}.{name}", self.path, self.editable)
-            except _Unreadable:
+            except Unreadable:
                 pass
             else:
                 return self.resolve(f"{source}.{name}", rest, via)
@@ -427,12 +302,12 @@ class _Reader:
             source = _absolute(module, file.search != (), stmt)
             try:
                 _, star_tree = self.module(source)
-            except _Unreadable:
+            except Unreadable:
                 continue
             if _binding(star_tree.body, attrs[0]) is not None or _star_sources(star_tree.body):
                 try:
                     return self.resolve(source, attrs, (*via, module))
-                except _Unreadable:
+                except Unreadable:
                     continue
         made_at_run_time = any(
             isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == "__getattr__"
@@ -441,7 +316,7 @@ class _Reader:
         why = (
             " (its module-level __getattr__ makes names at import time)" if made_at_run_time else ""
         )
-        raise _Unreadable(f"{module} has no statement that defines {attrs[0]}{why}")
+        raise Unreadable(f"{module} has no statement that defines {attrs[0]}{why}")
 
     def _member(
         self,
@@ -455,10 +330,10 @@ class _Reader:
         in_class = False
         for attr in attrs[1:]:
             if not isinstance(node, ast.ClassDef):
-                raise _Unreadable(f"{'.'.join(qualname)} in {module} is not a class: no {attr}")
+                raise Unreadable(f"{'.'.join(qualname)} in {module} is not a class: no {attr}")
             member = _binding(node.body, attr)
             if not isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                raise _Unreadable(f"class {'.'.join(qualname)} in {module} defines no {attr}")
+                raise Unreadable(f"class {'.'.join(qualname)} in {module} defines no {attr}")
             node, in_class = member, True
             qualname.append(attr)
         return _Found(module, file, node, ".".join(qualname), in_class, via)
@@ -511,7 +386,7 @@ def _inherited_init(
         reader.hops = 0  # each base is a chain of re-exports of its own
         try:
             found = reader.resolve(module, dotted)
-        except _Unreadable:
+        except Unreadable:
             return None
         if not isinstance(found.node, ast.ClassDef):
             return None
@@ -607,7 +482,7 @@ def read_source(
     reader = _Reader(path, editable_mappings(location))
     try:
         found = reader.resolve(module, attr_path.split(".") if attr_path else [])
-    except _Unreadable as exc:
+    except Unreadable as exc:
         where = _where(reader, module)
         return ComponentSource(
             target,
@@ -623,7 +498,7 @@ def _where(reader: _Reader, module: str) -> str | None:
     """The target module's file, when it was found even though its definition was not."""
     try:
         found = locate_module(module, reader.path, reader.editable)
-    except _Unreadable:
+    except Unreadable:
         return None
     return str(found.path) if found.path else None
 
