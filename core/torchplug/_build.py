@@ -59,8 +59,21 @@ def _hints(builder: Callable[..., Any]) -> dict[str, Any]:
     target = builder.__init__ if inspect.isclass(builder) else builder
     try:
         return typing.get_type_hints(target, include_extras=True)
-    except Exception:  # unresolvable string annotations: validate names, not types
-        return {}
+    except Exception:
+        pass
+    # One unresolvable annotation (say a return type imported under TYPE_CHECKING) must not
+    # cost the others: resolve each on its own; what still fails is not type-checked.
+    namespace = dict(getattr(target, "__globals__", {}))
+    hints = {}
+    for name, annotation in getattr(target, "__annotations__", {}).items():
+        if not isinstance(annotation, str):
+            hints[name] = annotation
+            continue
+        try:
+            hints[name] = eval(annotation, namespace)  # what get_type_hints does, one at a time
+        except Exception:
+            continue
+    return hints
 
 
 def _parameters(builder: Callable[..., Any]) -> list[_Parameter] | None:
@@ -143,15 +156,19 @@ def split_spec(
             path=path,
         )
     config = {str(k): v for k, v in spec.items()}
-    name = config.pop("type", None) or default_type
+    name = config.pop("type", None)
+    if name is None:
+        name = default_type
     if name is None:
         raise ConfigError(
             f"no 'type' given and category {category!r} has no default type; "
             f"set {path}.type to one of `torchplug list {category}`",
             path=path,
         )
-    if not isinstance(name, str):
-        raise ConfigError(f"'type' must be a string, got {name!r}", path=f"{path}.type")
+    if not isinstance(name, str) or not name:
+        raise ConfigError(
+            f"'type' must be a non-empty {category} name, got {name!r}", path=f"{path}.type"
+        )
     return name, config
 
 
@@ -242,6 +259,12 @@ class ComponentFactory:
                     p.component, value, at=f"{self.path}.{p.name}"
                 )
                 continue
+            if p.component is not None and p.name in self.config and not callable(value):
+                raise self._error(
+                    f"expected a {p.component} name or a table with a 'type' key, got "
+                    f"{type(value).__name__} {value!r}",
+                    p.name,
+                )
             if p.name in self.config:
                 problem = type_problem(value, p.annotation)
                 if problem:

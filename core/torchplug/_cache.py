@@ -64,12 +64,23 @@ def _encode(index: InstalledIndex) -> dict[str, Any]:
     }
 
 
+def _typed(record: Any, optional: frozenset[str] = frozenset()) -> Any:
+    """`record` if every field is a string (or None where allowed); else the file is damaged."""
+    for name, value in vars(record).items():
+        if not (isinstance(value, str) or (value is None and name in optional)):
+            raise ValueError(f"{type(record).__name__}.{name} is {value!r}")
+    return record
+
+
 def _decode(data: dict[str, Any]) -> InstalledIndex:
     return InstalledIndex(
-        data["namespace"],
-        tuple(EntryRecord(*e) for e in data["entries"]),
-        tuple(InstalledDistribution(*d) for d in data["distributions"]),
-        tuple(MetadataProblem(*p) for p in data["problems"]),
+        str(data["namespace"]),
+        tuple(_typed(EntryRecord(*e), frozenset({"problem"})) for e in data["entries"]),
+        tuple(_typed(InstalledDistribution(*d)) for d in data["distributions"]),
+        tuple(
+            _typed(MetadataProblem(*p), frozenset({"distribution", "entry_point"}))
+            for p in data["problems"]
+        ),
     )
 
 
@@ -151,7 +162,7 @@ def clear() -> int:
     """Delete every cache file; returns how many were removed."""
     folder = directory()
     removed = 0
-    for file in folder.glob("*.json") if folder.is_dir() else ():
+    for file in folder.glob("index-*.json") if folder.is_dir() else ():
         try:
             file.unlink()
             removed += 1

@@ -19,8 +19,9 @@ from typing import Any
 from ._errors import TorchplugError
 
 _ATTRIBUTE = "__torchplug_provenance__"
-# For objects that refuse new attributes but can be weakly referenced.
-_side_table: weakref.WeakKeyDictionary[Any, Provenance] = weakref.WeakKeyDictionary()
+# For objects that refuse new attributes but can be weakly referenced: keyed by identity (an
+# equal object is not the same build), each entry dropped when its object dies.
+_side_table: dict[int, tuple[weakref.ref[Any], Provenance]] = {}
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
@@ -85,6 +86,13 @@ def canonical(value: Any) -> Any:
         return {str(k): canonical(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [canonical(v) for v in value]
+    if isinstance(value, (set, frozenset)):  # iteration order varies with PYTHONHASHSEED
+        items = [canonical(v) for v in value]
+        return {"set": sorted(items, key=lambda v: json.dumps(v, sort_keys=True))}
+    qualname = getattr(value, "__qualname__", None)
+    module = getattr(value, "__module__", None)
+    if callable(value) and isinstance(qualname, str) and isinstance(module, str):
+        return {"callable": f"{module}:{qualname}"}  # functions and classes, by where they live
     kind = f"{type(value).__module__}.{type(value).__qualname__}"
     text = repr(value)
     if _ADDRESS.search(text):  # a memory address differs on every run: keep only the type
@@ -100,9 +108,12 @@ def attach(obj: Any, record: Provenance) -> None:
     except (AttributeError, TypeError):
         pass
     try:
-        _side_table[obj] = record
+        reference = weakref.ref(obj)
     except TypeError:
-        pass  # ints, tuples and the like: `provenance` will say it has none
+        return  # ints, tuples and the like: `provenance` will say it has none
+    key = id(obj)
+    _side_table[key] = (reference, record)
+    weakref.finalize(obj, _side_table.pop, key, None)
 
 
 def provenance(obj: Any) -> Provenance:
@@ -110,10 +121,8 @@ def provenance(obj: Any) -> Provenance:
     record = getattr(obj, _ATTRIBUTE, None)
     if isinstance(record, Provenance):
         return record
-    try:
-        found = _side_table.get(obj)
-    except TypeError:
-        found = None
+    entry = _side_table.get(id(obj))
+    found = entry[1] if entry is not None and entry[0]() is obj else None
     if found is None:
         raise NoProvenanceError(
             f"{type(obj).__qualname__} object has no provenance: only objects returned by "

@@ -643,7 +643,10 @@ class Registry:
         others = tuple(s.provider for s in installed)
         preferred = self._preferred.get((category, name))
         if local is not None:
-            return ComponentInfo(category, name, "ok", (local.provider, *others), loaded=True)
+            aliases = tuple(n for n in local.names if n != name)
+            return ComponentInfo(
+                category, name, "ok", (local.provider, *others), aliases=aliases, loaded=True
+            )
         if not enabled:
             blocked = ", ".join(sorted({p.distribution or "" for p in others}))
             return ComponentInfo(
@@ -772,39 +775,51 @@ class Registry:
         findings.extend(self._broken_findings(tables, deep))
         return CheckReport(tuple(findings), deep)
 
-    def _contract_findings(
-        self, category: str, name: str, source: Source
-    ) -> builtins.list[Finding]:
-        """A loaded builder whose signature cannot take its category's call."""
-        try:
-            contract = self.contract(category)
-        except TorchplugError as exc:
-            return [
-                Finding(
-                    "contract",
-                    "error",
-                    f"the contract of category {category!r} cannot be loaded: {exc}",
-                    "Fix or reinstall the pack that declares it in the group "
-                    f"'{self.namespace}.contracts'.",
-                    category,
+    def _contract_findings(self, tables: SourceIndex) -> builtins.list[Finding]:
+        """Loaded builders whose signature cannot take their category's call, and contracts
+        that cannot be loaded (each reported once, builders or not)."""
+        findings = []
+        local_categories = {c for c, names in self._local.items() if names}
+        for category in sorted({*tables.components, *tables.contracts, *local_categories}):
+            try:
+                contract = self.contract(category)
+            except TorchplugError as exc:
+                findings.append(
+                    Finding(
+                        "contract",
+                        "error",
+                        f"the contract of category {category!r} cannot be loaded: {exc}",
+                        "Fix or reinstall the pack that declares it in the group "
+                        f"'{self.namespace}.contracts'.",
+                        category,
+                    )
                 )
-            ]
-        if contract is None:
-            return []
-        return [
-            Finding(
-                "contract",
-                "error",
-                f"{category} {name!r} from {source.provider.describe()} {violation}; "
-                f"{category} builders are called as {contract.describe()}",
-                f"Change the builder's signature in {source.provider.distribution or 'its module'}"
-                " to accept that call.",
-                category,
-                name,
-                (source.provider,),
-            )
-            for violation in contract.violations(source.obj)
-        ]
+                continue
+            if contract is None:
+                continue
+            builders: dict[int, tuple[str, Source]] = {}
+            for name, sources in sorted(tables.components.get(category, {}).items()):
+                for source in sources:
+                    if source.loaded and not self._is_disabled(source):
+                        builders.setdefault(id(source), (name, source))
+            for name, source in sorted(self._local.get(category, {}).items()):
+                builders.setdefault(id(source), (name, source))
+            for name, source in builders.values():
+                findings.extend(
+                    Finding(
+                        "contract",
+                        "error",
+                        f"{category} {name!r} from {source.provider.describe()} {violation}; "
+                        f"{category} builders are called as {contract.describe()}",
+                        "Change the builder's signature in "
+                        f"{source.provider.distribution or 'its module'} to accept that call.",
+                        category,
+                        name,
+                        (source.provider,),
+                    )
+                    for violation in contract.violations(source.obj)
+                )
+        return findings
 
     def _broken_findings(self, tables: SourceIndex, deep: bool) -> builtins.list[Finding]:
         findings = []
@@ -823,7 +838,6 @@ class Registry:
                         else:
                             if newly:
                                 self._announce_loaded(category, name, obj, source)
-                            findings.extend(self._contract_findings(category, name, source))
                     problem = source.static_problem
                     if problem and source.record is not None:
                         findings.append(
@@ -842,10 +856,7 @@ class Registry:
                             )
                         )
         if deep:
-            for category, local_names in sorted(self._local.items()):
-                for name, source in sorted(local_names.items()):
-                    if name == source.names[0]:
-                        findings.extend(self._contract_findings(category, name, source))
+            findings.extend(self._contract_findings(tables))
             self._relay.manager  # noqa: B018 - loading the hook plugins is the point
             for plugin, why in sorted(self._relay.failures.items()):
                 findings.append(

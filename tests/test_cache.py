@@ -1,0 +1,387 @@
+"""The on-disk scan cache (`torchplug._cache`) within one process and across concurrent ones.
+
+What pip does to it (install, upgrade, uninstall in a real venv) is in `test_pip_install.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from torchplug import Registry
+from torchplug.testing import FakeSite
+
+
+@pytest.fixture
+def cache(torchplug_site: FakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The cache directory, under a temporary XDG_CACHE_HOME, with the cache turned on."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("TORCHPLUG_CACHE", "1")  # the site fixture turned it off
+    return tmp_path / "xdg" / "torchplug"
+
+
+@pytest.fixture
+def site(torchplug_site: FakeSite, cache: Path) -> FakeSite:
+    """One installed pack with model 'a'."""
+    torchplug_site.add("cached-pack", entry_points={"model": {"a": "tp_cached:a"}})
+    return torchplug_site
+
+
+def index_files(cache: Path) -> list[Path]:
+    return sorted(cache.glob("index-*.json"))
+
+
+def signature(file: Path) -> tuple[int, int]:
+    """What changes when a file is written again: its inode (atomic replace) and its mtime."""
+    stat = file.stat()
+    return stat.st_ino, stat.st_mtime_ns
+
+
+def answer(registry: Registry) -> tuple[object, ...]:
+    """Everything a registry reads from the index, to compare a cached and an uncached scan."""
+    return (
+        registry.entries(),
+        registry.distributions(),
+        registry.check().as_dict(),
+        sorted(registry.categories()),
+    )
+
+
+def uncached_answer(site: FakeSite, monkeypatch: pytest.MonkeyPatch) -> tuple[object, ...]:
+    with monkeypatch.context() as off:
+        off.setenv("TORCHPLUG_CACHE", "0")
+        return answer(site.registry())
+
+
+def rewrite_in_place(site: FakeSite, name: str, entry_points: str) -> None:
+    """Change a dist-info folder's entry points without changing the site directory itself,
+    which pip never does: only a registry that reads the metadata sees the change."""
+    (site.dist_info(name, "1.0") / "entry_points.txt").write_text(entry_points, encoding="utf-8")
+
+
+# ----------------------------------------------------------------------------- hits
+
+
+def test_a_scan_writes_one_cache_file_under_xdg_cache_home(site: FakeSite, cache: Path) -> None:
+    site.registry().list("model")
+    assert len(index_files(cache)) == 1
+
+
+def test_a_fresh_registry_is_served_from_the_cache_file_without_rewriting_it(
+    site: FakeSite, cache: Path
+) -> None:
+    assert site.registry().list("model") == ["a"]
+    (file,) = index_files(cache)
+    before = signature(file)
+    assert site.registry().list("model") == ["a"]
+    assert signature(file) == before
+
+
+def test_a_fresh_registry_answers_from_the_cache_not_from_the_metadata(
+    site: FakeSite, cache: Path
+) -> None:
+    site.registry().list("model")
+    rewrite_in_place(site, "cached-pack", f"[{site.namespace}.model]\nb = tp_cached:b\n")
+    assert site.registry().list("model") == ["a"]
+
+
+def test_refresh_rescans_even_when_the_cache_file_is_valid(site: FakeSite, cache: Path) -> None:
+    registry = site.registry()
+    registry.list("model")
+    rewrite_in_place(site, "cached-pack", f"[{site.namespace}.model]\nb = tp_cached:b\n")
+    registry.refresh()
+    assert registry.list("model") == ["b"]
+
+
+def test_the_cached_answer_equals_an_uncached_scan(
+    site: FakeSite, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ns = site.namespace
+    site.add("rival-pack", entry_points={"model": {"a": "tp_rival:a", "b": "tp_rival:b"}})
+    site.add(
+        "odd-pack",
+        entry_points={"optimizer": {"broken": "not a target", "alias": "tp_odd:b"}},
+        groups={
+            f"{ns}.hooks": {"hook": "tp_odd:hooks"},
+            f"{ns}.contracts": {"widget": "tp_odd:WIDGET"},
+            f"{ns}.deprecated": {"model.old": "a"},
+            f"{ns}.Bad-Category": {"x": "tp_odd:x"},
+        },
+    )
+    site.registry().list("model")
+    cached = site.registry()
+    assert answer(cached) == uncached_answer(site, monkeypatch)
+    assert cached.list("model", include_deprecated=True) == ["a", "b", "old"]
+
+
+def test_each_namespace_has_its_own_cache_file(site: FakeSite, cache: Path) -> None:
+    site.registry().list("model")
+    Registry(f"{site.namespace}.other").categories()
+    assert len(index_files(cache)) == 2
+
+
+# ----------------------------------------------------------------------------- invalidation
+
+
+def test_installing_a_distribution_invalidates_the_cache(site: FakeSite, cache: Path) -> None:
+    assert site.registry().list("model") == ["a"]
+    site.add("second-pack", entry_points={"model": {"b": "tp_second:b"}})
+    assert site.registry().list("model") == ["a", "b"]
+
+
+def test_uninstalling_a_distribution_invalidates_the_cache(site: FakeSite, cache: Path) -> None:
+    site.add("second-pack", entry_points={"model": {"b": "tp_second:b"}})
+    assert site.registry().list("model") == ["a", "b"]
+    site.remove("second-pack")
+    assert site.registry().list("model") == ["a"]
+
+
+def test_a_new_entry_on_sys_path_gets_its_own_cache_file(
+    site: FakeSite, cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site.registry().list("model")
+    other = FakeSite(tmp_path / "other-site", namespace=site.namespace)
+    other.add("other-pack", entry_points={"model": {"c": "tp_other:c"}})
+    monkeypatch.syspath_prepend(str(other.root))
+    assert site.registry().list("model") == ["a", "c"]
+    assert len(index_files(cache)) == 2
+
+
+# ----------------------------------------------------------------------------- damaged files
+
+DAMAGE = {
+    "empty": lambda valid: "",
+    "truncated": lambda valid: valid[: len(valid) // 2],
+    "one-byte": lambda valid: valid[:1],
+    "not-json": lambda valid: "index = 'toml?'",
+    "not-utf8": lambda valid: "\udcff\udcfe",
+    "json-null": lambda valid: "null",
+    "json-list": lambda valid: "[]",
+    "json-number": lambda valid: "42",
+    "json-string": lambda valid: '"index"',
+    "empty-object": lambda valid: "{}",
+    "other-format": lambda valid: json.dumps({**json.loads(valid), "format": 999}),
+    "format-as-string": lambda valid: json.dumps({**json.loads(valid), "format": "1"}),
+    "no-index": lambda valid: json.dumps(
+        {k: v for k, v in json.loads(valid).items() if k != "index"}
+    ),
+    "index-not-a-table": lambda valid: json.dumps({**json.loads(valid), "index": []}),
+    "entries-of-another-layout": lambda valid: _with_entries(valid, lambda e: [*e, "extra", 1]),
+    "entries-of-another-type": lambda valid: _with_entries(valid, lambda e: {"category": e[0]}),
+    "entries-with-wrong-values": lambda valid: _with_entries(valid, lambda e: [1] * len(e)),
+}
+
+
+def _with_entries(valid: str, change) -> str:
+    data = json.loads(valid)
+    data["index"]["entries"] = [change(e) for e in data["index"]["entries"]]
+    return json.dumps(data)
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_a_damaged_cache_file_is_ignored(
+    site: FakeSite, cache: Path, monkeypatch: pytest.MonkeyPatch, damage: str
+) -> None:
+    site.registry().list("model")
+    (file,) = index_files(cache)
+    valid = file.read_text("utf-8")
+    file.write_text(DAMAGE[damage](valid), "utf-8", errors="surrogateescape")
+    assert answer(site.registry()) == uncached_answer(site, monkeypatch)
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_a_damaged_cache_file_is_rebuilt(site: FakeSite, cache: Path, damage: str) -> None:
+    site.registry().list("model")
+    (file,) = index_files(cache)
+    valid = file.read_text("utf-8")
+    file.write_text(DAMAGE[damage](valid), "utf-8", errors="surrogateescape")
+    site.registry().list("model")
+    assert json.loads(file.read_text("utf-8"))["index"] == json.loads(valid)["index"]
+
+
+# ----------------------------------------------------------------------------- unwritable
+
+
+def _xdg_is_a_file(cache: Path) -> None:
+    cache.parent.write_text("not a directory", "utf-8")
+
+
+def _cache_dir_is_a_file(cache: Path) -> None:
+    cache.parent.mkdir()
+    cache.write_text("not a directory", "utf-8")
+
+
+@pytest.mark.parametrize("block", [_xdg_is_a_file, _cache_dir_is_a_file], ids=["xdg", "torchplug"])
+def test_an_unusable_cache_directory_only_costs_speed(
+    site: FakeSite, cache: Path, monkeypatch: pytest.MonkeyPatch, block
+) -> None:
+    block(cache)
+    first = answer(site.registry())
+    second = answer(site.registry())
+    assert first == second == uncached_answer(site, monkeypatch)
+
+
+def test_a_directory_in_place_of_the_cache_file_only_costs_speed(
+    site: FakeSite, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site.registry().list("model")
+    (file,) = index_files(cache)
+    file.unlink()
+    file.mkdir()
+    assert answer(site.registry()) == uncached_answer(site, monkeypatch)
+    assert file.is_dir()
+    assert list(cache.glob(".tmp-*")) == []
+
+
+# ----------------------------------------------------------------------------- turned off
+
+
+@pytest.mark.parametrize("value", ["0", "false", "no", "off", "OFF", " 0 "])
+def test_a_disabled_cache_writes_nothing(
+    site: FakeSite, cache: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("TORCHPLUG_CACHE", value)
+    assert site.registry().list("model") == ["a"]
+    assert not cache.exists()
+
+
+def test_a_disabled_cache_reads_nothing(
+    site: FakeSite, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site.registry().list("model")
+    (file,) = index_files(cache)
+    before = signature(file)
+    rewrite_in_place(site, "cached-pack", f"[{site.namespace}.model]\nb = tp_cached:b\n")
+    monkeypatch.setenv("TORCHPLUG_CACHE", "0")
+    assert site.registry().list("model") == ["b"]
+    assert signature(file) == before
+
+
+# ----------------------------------------------------------------------------- bounded
+
+
+def test_the_cache_directory_keeps_at_most_32_files(
+    site: FakeSite, cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(36):  # 36 distinct sys.path values: 36 cache keys
+        monkeypatch.syspath_prepend(str(tmp_path / f"entry-{n}"))
+        site.registry().list("model")
+    kept = index_files(cache)
+    assert len(kept) == 32
+    firsts = {json.loads(f.read_text("utf-8"))["path"][0] for f in kept}
+    assert str(tmp_path / "entry-35") in firsts  # the newest stays
+    assert str(tmp_path / "entry-0") not in firsts  # the oldest went first
+
+
+# ----------------------------------------------------------------------------- concurrent processes
+
+RACER = """\
+import os, sys, time
+from pathlib import Path
+import torchplug
+
+namespace, ready, go = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+ready.touch()
+while not go.exists():
+    time.sleep(0.001)
+registry = torchplug.Registry(namespace)
+registry.list("model")
+for _ in range(5):
+    registry.refresh()  # a rescan writes the cache file again
+"""
+
+REPORT = """\
+import dataclasses, json, sys
+import torchplug
+
+registry = torchplug.Registry(sys.argv[1])
+print(json.dumps({
+    "entries": [dataclasses.asdict(i) for i in registry.entries()],
+    "distributions": [dataclasses.asdict(d) for d in registry.distributions()],
+    "check": registry.check().as_dict(),
+}))
+"""
+
+
+def test_concurrent_writers_never_leave_a_damaged_cache_file(
+    site: FakeSite, cache: Path, tmp_path: Path
+) -> None:
+    site.add("second-pack", entry_points={"model": {"b": "tp_second:b"}, "loss": {"l": "m:l"}})
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(site.root),
+        "XDG_CACHE_HOME": str(cache.parent),
+        "TORCHPLUG_CACHE": "1",
+    }
+    go = tmp_path / "go"
+    ready = [tmp_path / f"ready-{n}" for n in range(8)]
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACER, site.namespace, str(r), str(go)],
+            env=env,
+            cwd=tmp_path,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for r in ready
+    ]
+    deadline = time.monotonic() + 60
+    while not all(r.exists() for r in ready) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    go.touch()
+    for racer in racers:
+        _, err = racer.communicate(timeout=120)
+        assert racer.returncode == 0, err
+
+    (file,) = index_files(cache)  # one key: every racer had the same sys.path
+    json.loads(file.read_text("utf-8"))
+    assert list(cache.glob(".tmp-*")) == []
+
+    def report(cache_setting: str) -> object:
+        run = subprocess.run(
+            [sys.executable, "-c", REPORT, site.namespace],
+            env={**env, "TORCHPLUG_CACHE": cache_setting},
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert run.returncode == 0, run.stderr
+        return json.loads(run.stdout)
+
+    before = signature(file)
+    assert report("1") == report("0")
+    assert signature(file) == before  # the cached report was read from the file, not rewritten
+
+
+# ----------------------------------------------------------------------------- the cache command
+
+
+def test_cache_json_shows_the_directory_under_xdg_cache_home(
+    site: FakeSite, cache: Path, cli
+) -> None:
+    env = {"TORCHPLUG_CACHE": "1", "XDG_CACHE_HOME": str(cache.parent)}
+    assert cli("list", env=env).returncode == 0
+    shown = cli("cache", "--json", env=env).json()
+    assert shown["directory"] == str(cache)
+    assert (shown["enabled"], shown["files"]) == (True, 1)
+    assert shown["bytes"] == sum(f.stat().st_size for f in index_files(cache))
+
+
+def test_cache_clear_removes_the_cache_files(site: FakeSite, cache: Path, cli) -> None:
+    env = {"TORCHPLUG_CACHE": "1", "XDG_CACHE_HOME": str(cache.parent)}
+    cli("list", env=env)
+    assert len(index_files(cache)) == 1
+    cleared = cli("cache", "--clear", "--json", env=env).json()
+    assert (cleared["removed"], cleared["files"]) == (1, 0)
+    assert index_files(cache) == []
+
+
+def test_cache_json_says_when_the_cache_is_off(site: FakeSite, cache: Path, cli) -> None:
+    shown = cli("cache", "--json", env={"XDG_CACHE_HOME": str(cache.parent)}).json()
+    assert shown["enabled"] is False  # the cli fixture runs with TORCHPLUG_CACHE=0
