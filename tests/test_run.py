@@ -350,3 +350,14 @@ def test_a_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:
     result = _torchplug("run", tmp_path / "nope.toml")
     assert result.returncode == 2
     assert "nope.toml: cannot read the config" in result.stderr
+
+
+def test_check_deep_is_clean_with_the_first_party_packs_installed() -> None:
+    result = _torchplug("check", "--deep", "--json")
+    assert result.returncode == 0, result.stdout[-3000:]
+    report = json.loads(result.stdout)
+    assert report["ok"] and report["deep"]
+    listed = json.loads(_torchplug("plugins", "--json").stdout)
+    assert {"torchplug-torch", "torchplug-transformer", "torchplug-data"} <= {
+        d["distribution"] for d in listed
+    }

@@ -7,8 +7,6 @@ default was written out, and different when any hyperparameter differs. No pickl
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import re
 import weakref
@@ -51,8 +49,9 @@ class Provenance:
         }
 
     def fingerprint(self) -> str:
-        payload = json.dumps(self.identity(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+        import hashlib  # deferred, like every import not needed by `import torchplug`
+
+        return hashlib.sha256(_canonical_json(self.identity()).encode("utf-8")).hexdigest()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -65,6 +64,12 @@ class Provenance:
             "path": self.path,
             "fingerprint": self.fingerprint(),
         }
+
+
+def _canonical_json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 def canonical(value: Any) -> Any:
@@ -88,7 +93,7 @@ def canonical(value: Any) -> Any:
         return [canonical(v) for v in value]
     if isinstance(value, (set, frozenset)):  # iteration order varies with PYTHONHASHSEED
         items = [canonical(v) for v in value]
-        return {"set": sorted(items, key=lambda v: json.dumps(v, sort_keys=True))}
+        return {"set": sorted(items, key=_canonical_json)}
     qualname = getattr(value, "__qualname__", None)
     module = getattr(value, "__module__", None)
     if callable(value) and isinstance(qualname, str) and isinstance(module, str):
