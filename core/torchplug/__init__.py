@@ -1,14 +1,14 @@
 """torchplug: training components selectable by name, discovered from installed packs.
 
-Importing this package is cheap: no metadata scan, no plugin and no torch import happens here.
+Importing this package is cheap: no metadata scan, no plugin and no torch import happens here,
+and the modules that only builds, checks or fingerprints need are imported on first use.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from ._build import Component, ComponentFactory, fingerprint
-from ._check import CheckReport, Finding
 from ._component import ComponentInfo, Provider
 from ._contracts import Contract
 from ._errors import (
@@ -20,11 +20,30 @@ from ._errors import (
     PluginLoadError,
     TorchplugError,
 )
-from ._identity import NoProvenanceError, Provenance, provenance
 from ._registry import DistributionInfo, Registry
+
+if TYPE_CHECKING:
+    from ._build import Component, ComponentFactory, fingerprint
+    from ._check import CheckReport, Finding
+    from ._hookspecs import hookimpl, hookspec
+    from ._identity import NoProvenanceError, Provenance, provenance
 
 #: The default registry: entry-point groups ``torchplug.<category>``.
 registry = Registry()
+
+#: Public names resolved on first use, and the private module each comes from.
+_LAZY = {
+    "Component": "_build",
+    "ComponentFactory": "_build",
+    "fingerprint": "_build",
+    "CheckReport": "_check",
+    "Finding": "_check",
+    "hookimpl": "_hookspecs",
+    "hookspec": "_hookspecs",
+    "NoProvenanceError": "_identity",
+    "Provenance": "_identity",
+    "provenance": "_identity",
+}
 
 __all__ = [
     "CheckReport",
@@ -55,13 +74,12 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # Resolved on first use so that `import torchplug` reads no metadata and imports no pluggy.
     if name == "__version__":
         import importlib_metadata
 
         return importlib_metadata.version("torchplug")
-    if name in ("hookimpl", "hookspec"):
-        from . import _hookspecs
-
-        return getattr(_hookspecs, name)
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,6 +8,7 @@ inside a constructor. Nothing here imports a module that no pack or registration
 
 from __future__ import annotations
 
+import functools
 import inspect
 import types
 import typing
@@ -77,6 +78,15 @@ def _hints(builder: Callable[..., Any]) -> dict[str, Any]:
 
 
 def _parameters(builder: Callable[..., Any]) -> list[_Parameter] | None:
+    """The builder's parameters with resolved hints, parsed once per builder."""
+    try:
+        return _parsed_parameters(builder)
+    except TypeError:  # an unhashable callable: parse it every time
+        return _parsed_parameters.__wrapped__(builder)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_parameters(builder: Callable[..., Any]) -> list[_Parameter] | None:
     try:
         signature = inspect.signature(builder)
     except (TypeError, ValueError):
@@ -92,6 +102,14 @@ def _parameters(builder: Callable[..., Any]) -> list[_Parameter] | None:
             annotation = typing.get_args(annotation)[0]
         result.append(_Parameter(p.name, p.kind, p.default, annotation, component))
     return result
+
+
+@functools.lru_cache(maxsize=1024)
+def _call_signature(parameters: tuple[_Parameter, ...]) -> inspect.Signature:
+    """A signature to check a call against before making it (annotations left out)."""
+    return inspect.Signature(
+        [inspect.Parameter(p.name, p.kind, default=p.default) for p in parameters]
+    )
 
 
 def _type_name(annotation: Any) -> str:
@@ -320,10 +338,11 @@ class ComponentFactory:
             )
         call_kwargs = {**self.config, **kwargs}
         if self._parameters is not None:
-            signature = inspect.Signature(
-                [inspect.Parameter(p.name, p.kind, default=p.default) for p in self._parameters]
-            )
             try:
+                try:
+                    signature = _call_signature(tuple(self._parameters))
+                except TypeError:  # an unhashable default such as a list: build it afresh
+                    signature = _call_signature.__wrapped__(tuple(self._parameters))
                 signature.bind(*args, **call_kwargs)
             except TypeError as exc:
                 raise self._error(f"cannot call the builder with these arguments: {exc}") from None

@@ -146,8 +146,9 @@ def _scan_distribution(
         return None  # the common case: a distribution with nothing for us, decided in one read
 
     try:
-        display_name = dist.metadata["Name"]
-        version = dist.metadata["Version"]
+        metadata = dist.metadata  # parsed once: each access re-reads and re-parses METADATA
+        display_name = metadata["Name"]
+        version = metadata["Version"]
     except Exception as exc:
         display_name, version = None, None
         detail = f" ({exc})"

@@ -13,11 +13,8 @@ import threading
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from ._build import ComponentFactory, split_spec
-from ._cache import cached_scan
-from ._check import CheckReport, Finding
 from ._component import ComponentInfo, Provider, Source, describe_entry, importing_now
 from ._conflicts import ENV_DISABLE, conflict_fixes, disabled_error, duplicate_error, providers_text
 from ._contracts import BUILTIN_CONTRACTS, Contract
@@ -40,6 +37,10 @@ from ._names import (
     not_found_hint,
     split_qualified,
 )
+
+if TYPE_CHECKING:  # imported where used: `import torchplug` must stay cheap
+    from ._build import ComponentFactory
+    from ._check import CheckReport, Finding
 
 T = TypeVar("T")
 
@@ -143,6 +144,8 @@ class Registry:
         self._disabled_by_env = _env_disabled()
         self._disabled = frozenset(self._disabled_by_api | self._disabled_by_env)
         if autoload:
+            from ._cache import cached_scan
+
             index = cached_scan(
                 self.namespace,
                 lambda: find_entry_points(self.namespace),
@@ -531,6 +534,8 @@ class Registry:
 
         `at` is the config path used in error messages (default: the category).
         """
+        from ._build import ComponentFactory, split_spec
+
         path = at or category
         contract = self.contract(category)
         name, config = split_spec(spec, category, contract.default_type if contract else None, path)
@@ -737,6 +742,8 @@ class Registry:
         Imports nothing unless ``deep=True``, which loads every enabled entry point (and the
         hook plugins) and reports each failure.
         """
+        from ._check import CheckReport, Finding
+
         tables = self._ensure_tables()
         findings: builtins.list[Finding] = []
         for problem in tables.index.problems:
@@ -778,6 +785,8 @@ class Registry:
     def _contract_findings(self, tables: SourceIndex) -> builtins.list[Finding]:
         """Loaded builders whose signature cannot take their category's call, and contracts
         that cannot be loaded (each reported once, builders or not)."""
+        from ._check import Finding
+
         findings = []
         local_categories = {c for c, names in self._local.items() if names}
         for category in sorted({*tables.components, *tables.contracts, *local_categories}):
@@ -822,6 +831,8 @@ class Registry:
         return findings
 
     def _broken_findings(self, tables: SourceIndex, deep: bool) -> builtins.list[Finding]:
+        from ._check import Finding
+
         findings = []
         seen: set[int] = set()
         for category, names in sorted(tables.components.items()):
