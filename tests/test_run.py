@@ -55,6 +55,11 @@ max_seq_len = 8
 type = "adamw"
 lr = 0.003
 
+[scheduler]
+type = "warmup_cosine"
+total_steps = 10
+warmup_steps = 2
+
 [loss]
 type = "{loss}"
 """
@@ -336,7 +341,7 @@ def test_run_help_shows_an_example() -> None:
     [
         ("train.stepz=3", "train.stepz: unknown key 'stepz'"),
         ('train.steps="many"', "train.steps: expected int, got str 'many'"),
-        ("model=3", "model: expected a model name or a table"),
+        ("model=3", "model: expected a name or a table with a 'type' key for this model"),
     ],
 )
 def test_bad_train_settings_name_the_key(tmp_path: Path, override: str, message: str) -> None:

@@ -169,7 +169,7 @@ def split_spec(
         return spec, {}
     if not isinstance(spec, Mapping):
         raise ConfigError(
-            f"expected a {category} name or a table with a 'type' key, got "
+            f"expected a name or a table with a 'type' key for this {category}, got "
             f"{type(spec).__name__} {spec!r}",
             path=path,
         )
@@ -279,7 +279,7 @@ class ComponentFactory:
                 continue
             if p.component is not None and p.name in self.config and not callable(value):
                 raise self._error(
-                    f"expected a {p.component} name or a table with a 'type' key, got "
+                    f"expected a name or a table with a 'type' key for this {p.component}, got "
                     f"{type(value).__name__} {value!r}",
                     p.name,
                 )

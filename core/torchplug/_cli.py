@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -431,6 +432,10 @@ def _registry_for(namespace: str) -> Registry:
 def main(argv: Sequence[str] | None = None, registry: Registry | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
+    # A deprecated component name in a config must be seen by the person running it.
+    warnings.filterwarnings(
+        "default", message=r".* is deprecated; use ", category=DeprecationWarning
+    )
     try:
         if registry is None:
             registry = _registry_for(args.namespace)

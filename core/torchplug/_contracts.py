@@ -94,6 +94,6 @@ BUILTIN_CONTRACTS: dict[str, Contract] = {
             ("dim", "num_experts", "top_k"),
             returns="nn.Module tokens -> (weights, expert indices)",
         ),
-        Contract("dataset", returns="an iterable of (inputs, targets) batches"),
+        Contract("dataset", returns="a map-style torch Dataset of (inputs, targets) samples"),
     )
 }

@@ -28,10 +28,14 @@ def environment_rank() -> tuple[int, int, int]:
     )
 
 
-def init_process_group(use_cuda: bool, timeout_s: float = 300.0) -> None:
-    """gloo on CPU, nccl on CUDA; the timeout bounds any wait on a rank that died."""
+def init_process_group(use_cuda: bool, local_rank: int = 0, timeout_s: float = 300.0) -> None:
+    """gloo on CPU, nccl on CUDA (one device per local rank, chosen before the group forms);
+    the timeout bounds any wait on a rank that died."""
+    import torch
     import torch.distributed as dist
 
+    if use_cuda:
+        torch.cuda.set_device(local_rank)
     dist.init_process_group("nccl" if use_cuda else "gloo", timeout=timedelta(seconds=timeout_s))
 
 
@@ -57,7 +61,7 @@ def agree(resolved: list[Resolved] | None, error: str | None, rank: int, world_s
             "rank(s) "
             + ", ".join(str(r) for r, _ in failed)
             + " could not resolve the config:\n  "
-            + "\n  ".join(f"rank {r}: {message}" for r, message in failed)
+            + "\n  ".join(f"rank {r}: " + message.replace("\n", "\n    ") for r, message in failed)
         )
     reference = from_json(gathered[0]["resolved"])
     report = []

@@ -16,7 +16,7 @@ from typing import Any
 
 from ._errors import TorchplugError
 
-_ATTRIBUTE = "__torchplug_provenance__"
+PROVENANCE_ATTRIBUTE = "__torchplug_provenance__"
 # For objects that refuse new attributes but can be weakly referenced: keyed by identity (an
 # equal object is not the same build), each entry dropped when its object dies.
 _side_table: dict[int, tuple[weakref.ref[Any], Provenance]] = {}
@@ -108,7 +108,7 @@ def canonical(value: Any) -> Any:
 def attach(obj: Any, record: Provenance) -> None:
     """Record how `obj` was built, as an attribute or, failing that, in a weak side table."""
     try:
-        object.__setattr__(obj, _ATTRIBUTE, record)
+        object.__setattr__(obj, PROVENANCE_ATTRIBUTE, record)
         return
     except (AttributeError, TypeError):
         pass
@@ -123,7 +123,7 @@ def attach(obj: Any, record: Provenance) -> None:
 
 def provenance(obj: Any) -> Provenance:
     """How `obj` was built: category, name, provider, version and resolved hyperparameters."""
-    record = getattr(obj, _ATTRIBUTE, None)
+    record = getattr(obj, PROVENANCE_ATTRIBUTE, None)
     if isinstance(record, Provenance):
         return record
     entry = _side_table.get(id(obj))

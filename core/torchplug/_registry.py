@@ -9,6 +9,7 @@ from __future__ import annotations
 import builtins
 import importlib
 import os
+import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterable
@@ -61,6 +62,18 @@ def _target_of(obj: Any) -> str:
     module = getattr(obj, "__module__", None) or type(obj).__module__
     qualname = getattr(obj, "__qualname__", None) or type(obj).__qualname__
     return f"{module}:{qualname}"
+
+
+def _caller_level() -> int:
+    """The `stacklevel` of the first frame outside torchplug, so that a deprecation warning
+    points at the user's code (and is shown by default filters) whether it came through `get`,
+    `build` or a nested component."""
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("torchplug."):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
 
 
 def _registers_itself(installed: Iterable[Source], obj: Any, target: str) -> bool:
@@ -405,7 +418,7 @@ class Registry:
             warnings.warn(
                 f"{category} {name!r} is deprecated; use {new!r} instead",
                 DeprecationWarning,
-                stacklevel=3,
+                stacklevel=_caller_level(),
             )
             return self.get(category, new)  # not cached under the old name: warn every time
         found = self._lookup(category, name)

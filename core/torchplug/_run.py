@@ -63,7 +63,7 @@ def run_command(
     rank, world_size, local_rank = environment_rank()
     distributed = world_size > 1
     if distributed:
-        init_process_group(use_cuda=options.device == "cuda")
+        init_process_group(use_cuda=_wants_cuda(options.device), local_rank=local_rank)
     try:
         resolved, error = None, None
         try:
@@ -119,6 +119,14 @@ def run_command(
     finally:
         if distributed:
             destroy_process_group()
+
+
+def _wants_cuda(device: str) -> bool:
+    if device == "cpu":
+        return False
+    import torch
+
+    return device == "cuda" or torch.cuda.is_available()
 
 
 def _train(

@@ -22,6 +22,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 from ._build import ComponentFactory
 from ._config import TrainSettings
 from ._errors import ConfigError, TorchplugError
+from ._identity import PROVENANCE_ATTRIBUTE
 from ._lock import Resolved, from_json, to_json
 from ._registry import Registry
 
@@ -64,10 +65,17 @@ class TrainingRun:
             "step": self.step,
             "model": self.unwrapped_model().state_dict(),
             "optimizer": self.optimizer.state_dict(),
-            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
+            "scheduler": _plain_state(self.scheduler) if self.scheduler is not None else None,
             "config": self.config,
             "lock": to_json(self.resolved),
         }
+
+
+def _plain_state(scheduler: Any) -> dict[str, Any]:
+    # An LR scheduler's state_dict is its __dict__, which holds the provenance record `build`
+    # attached: keep checkpoints to tensors and plain values, loadable with weights_only=True.
+    state: dict[str, Any] = scheduler.state_dict()
+    return {k: v for k, v in state.items() if k != PROVENANCE_ATTRIBUTE}
 
 
 def choose_device(requested: str) -> torch.device:
@@ -88,6 +96,20 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     if not isinstance(state, dict) or state.get("torchplug_checkpoint") != _CHECKPOINT_FORMAT:
         raise ConfigError("not a torchplug checkpoint", path=str(path))
     return state
+
+
+def _optimizer_step(run: TrainingRun, model: Any, inputs: Any, targets: Any) -> None:
+    if not isinstance(run.optimizer, torch.optim.LBFGS):
+        run.optimizer.step()
+        return
+
+    def closure() -> torch.Tensor:  # LBFGS re-evaluates the loss several times per step
+        run.optimizer.zero_grad(set_to_none=True)
+        again = run.loss_fn(*_loss_inputs(model(inputs.to(run.device)), targets.to(run.device)))
+        again.backward()
+        return again
+
+    run.optimizer.step(closure)
 
 
 def _loss_inputs(logits: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -225,8 +247,10 @@ def train(
             loss.backward()
             if settings.grad_clip is not None:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip)
-            run.optimizer.step()
-            if run.scheduler is not None:
+            _optimizer_step(run, model, inputs, targets)
+            if isinstance(run.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+                run.scheduler.step(float(loss.detach()))  # it steps on a metric, not a count
+            elif run.scheduler is not None:
                 run.scheduler.step()
             run.step += 1
             value = float(loss.detach())
