@@ -1,14 +1,18 @@
 """MkDocs hook: the parts of the docs that are read from the code at build time.
 
-``cli.md`` gets ``torchplug --help`` and each command's ``--help`` from the argparse parser, and
-``writing-a-pack.md`` the table of built-in category contracts, so neither can drift from the code.
+``cli.md`` gets ``torchplug --help`` and each command's ``--help`` from the argparse parser,
+``contracts.md`` the table of built-in category contracts, and ``catalogue.md`` every installed
+first-party pack's components, so none of them can drift from the code. Nothing here imports a
+pack: the catalogue is read from metadata and source text, so the build needs no torch.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from unittest import mock
 
 from mkdocs.config.defaults import MkDocsConfig
@@ -16,8 +20,13 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
+if TYPE_CHECKING:
+    from torchplug import ComponentInfo, DistributionInfo
+
 #: argparse wraps to the terminal and may colour its output: fix both so every build is the same.
 _HELP_ENVIRONMENT = {"COLUMNS": "80", "NO_COLOR": "1", "PYTHON_COLORS": "0"}
+#: The catalogue lists the installed distributions whose names start with this.
+FIRST_PARTY_PREFIX = "torchplug-"
 
 
 def _subcommands(parser: argparse.ArgumentParser) -> list[tuple[str, argparse.ArgumentParser]]:
@@ -53,10 +62,98 @@ def contracts_table() -> str:
     return "\n".join(["| category | call | default type |", "| --- | --- | --- |", *rows])
 
 
+def _cell(text: str) -> str:
+    """`text` on one line, safe inside a Markdown table cell."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def _summary(target: str, location: str | None, missing: set[str]) -> str:
+    """The first paragraph of the target's docstring, read from its source without importing it.
+
+    A target whose top-level package is not installed here is added to `missing` instead.
+    """
+    from torchplug._source import read_source
+
+    top = target.split(":", 1)[0].split(".", 1)[0]
+    if importlib.util.find_spec(top) is None:  # finds a top-level package, imports nothing
+        missing.add(top)
+        return "-"
+    source = read_source(target, location)
+    if source.docstring:
+        return _cell(source.docstring.split("\n\n", 1)[0])
+    if source.note:
+        return _cell(f"(no docstring read: {source.note})")
+    return "(no docstring)"
+
+
+def _deprecations(distribution: str, namespace: str) -> list[tuple[str, str]]:
+    """``("mlp.silu", "swiglu")`` for each name the distribution declares deprecated."""
+    import importlib_metadata
+
+    group = f"{namespace}.deprecated"
+    declared = importlib_metadata.distribution(distribution).entry_points.select(group=group)
+    return sorted((ep.name, ep.value.strip()) for ep in declared)
+
+
+def _pack_section(pack: DistributionInfo, entries: list[ComponentInfo], namespace: str) -> str:
+    """One pack's heading, summary, and a table of names per category."""
+    import importlib_metadata
+    from torchplug._contracts import BUILTIN_CONTRACTS
+
+    missing: set[str] = set()
+    tables = []
+    for category in pack.components:
+        lines = [f"### {pack.name}: {category}", ""]
+        contract = BUILTIN_CONTRACTS.get(category)
+        if contract is not None:
+            lines += [f"Called as `{contract.describe()}`.", ""]
+        lines += ["| name | target | summary |", "| --- | --- | --- |"]
+        for info in (i for i in entries if i.category == category):
+            for provider in (p for p in info.providers if p.distribution == pack.name):
+                name = f"`{info.name}`"
+                if info.aliases:
+                    name += " (also " + ", ".join(f"`{a}`" for a in info.aliases) + ")"
+                text = _summary(provider.target, provider.location, missing)
+                lines.append(f"| {name} | `{provider.target}` | {text} |")
+        tables.append("\n".join(lines))
+    summary = importlib_metadata.distribution(pack.display_name).metadata["Summary"] or ""
+    notes = [_cell(summary)]
+    if missing:
+        packages = ", ".join(f"`{m}`" for m in sorted(missing))
+        notes.append(
+            f"Targets in {packages} have no summary below: that package is not installed where "
+            "this page was built. `torchplug show CATEGORY NAME` reads them where it is."
+        )
+    deprecated = _deprecations(pack.display_name, namespace)
+    if deprecated:
+        renames = ", ".join(f"`{old}` is now `{new}`" for old, new in deprecated)
+        notes.append(f"Deprecated names, still accepted with a warning: {renames}.")
+    if pack.hooks:
+        notes.append(f"It also declares {pack.hooks} hook plugin(s).")
+    return "\n\n".join([f"## {pack.name} {pack.version}", *notes, *tables]) + "\n"
+
+
+def pack_catalogue() -> str:
+    """Each installed first-party pack: its categories, names, targets and one-line summaries."""
+    from torchplug import Registry
+
+    with mock.patch.dict(os.environ, {"TORCHPLUG_CACHE": "0"}):  # leave no cache file behind
+        registry = Registry(autoload=True)
+        packs = [d for d in registry.distributions() if d.name.startswith(FIRST_PARTY_PREFIX)]
+        entries = registry.entries()
+    if not packs:
+        raise PluginError(
+            f"catalogue.md: no installed distribution is named {FIRST_PARTY_PREFIX}*; install the "
+            "packs in plugins/ into the docs environment (pip install --no-deps -e ...)"
+        )
+    return "\n".join(_pack_section(pack, entries, registry.namespace) for pack in packs)
+
+
 #: page -> (marker, what replaces it)
 GENERATED: dict[str, tuple[str, Callable[[], str]]] = {
     "cli.md": ("<!-- cli-help -->", cli_reference),
-    "writing-a-pack.md": ("<!-- contracts-table -->", contracts_table),
+    "contracts.md": ("<!-- contracts-table -->", contracts_table),
+    "catalogue.md": ("<!-- pack-catalogue -->", pack_catalogue),
 }
 
 
