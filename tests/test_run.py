@@ -259,14 +259,12 @@ def test_torchrun_trains_on_two_ranks_when_they_agree(tmp_path: Path) -> None:
     assert len([r for r in _metrics(tmp_path / "runs" / "tiny") if r["kind"] == "train"]) == 6
 
 
-def test_ranks_with_different_pack_versions_all_stop_naming_the_difference(
-    tmp_path: Path,
-) -> None:
-    sites = [_loss_pack(tmp_path / "site-a", "1.0"), _loss_pack(tmp_path / "site-b", "2.0")]
-    config = _config(tmp_path)
+def _run_ranks(config: Path, sites: list[Path]) -> list[tuple[int, str]]:
+    """Start one `torchplug run` per site as the ranks of one job, each with its own path, the
+    way torchrun would start them; returns each rank's exit status and stderr."""
     port = str(_free_port())
     ranks = []
-    for rank, site in enumerate(sites):  # what torchrun sets, with a different path per rank
+    for rank, site in enumerate(sites):
         env = {
             **os.environ,
             "PYTHONPATH": str(site),
@@ -274,7 +272,7 @@ def test_ranks_with_different_pack_versions_all_stop_naming_the_difference(
             "OMP_NUM_THREADS": "1",
             "RANK": str(rank),
             "LOCAL_RANK": str(rank),
-            "WORLD_SIZE": "2",
+            "WORLD_SIZE": str(len(sites)),
             "MASTER_ADDR": "127.0.0.1",
             "MASTER_PORT": port,
         }
@@ -287,44 +285,27 @@ def test_ranks_with_different_pack_versions_all_stop_naming_the_difference(
                 env=env,
             )
         )
-    outputs = [process.communicate(timeout=300) for process in ranks]
-    for process, (_, stderr) in zip(ranks, outputs, strict=True):
-        assert process.returncode == 2, stderr
+    stderrs = [p.communicate(timeout=300)[1] for p in ranks]  # reads pipes: no pipe stall
+    return [(p.returncode, stderr) for p, stderr in zip(ranks, stderrs, strict=True)]
+
+
+def test_ranks_with_different_pack_versions_all_stop_naming_the_difference(
+    tmp_path: Path,
+) -> None:
+    sites = [_loss_pack(tmp_path / "site-a", "1.0"), _loss_pack(tmp_path / "site-b", "2.0")]
+    for status, stderr in _run_ranks(_config(tmp_path), sites):
+        assert status == 2, stderr
         assert "rank 1 differs from rank 0" in stderr
         assert "loss: version '1.0' -> '2.0'" in stderr
     assert not (tmp_path / "runs").exists()
 
 
 def test_a_rank_that_cannot_resolve_stops_every_rank(tmp_path: Path) -> None:
-    good = _loss_pack(tmp_path / "site-a", "1.0")
     empty = tmp_path / "site-empty"
     empty.mkdir()
-    config = _config(tmp_path)
-    port = str(_free_port())
-    ranks = []
-    for rank, site in enumerate([good, empty]):
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(site),
-            "TORCHPLUG_CACHE": "0",
-            "RANK": str(rank),
-            "LOCAL_RANK": str(rank),
-            "WORLD_SIZE": "2",
-            "MASTER_ADDR": "127.0.0.1",
-            "MASTER_PORT": port,
-        }
-        ranks.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "torchplug", "run", str(config)],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                env=env,
-            )
-        )
-    outputs = [process.communicate(timeout=300) for process in ranks]
-    for process, (_, stderr) in zip(ranks, outputs, strict=True):
-        assert process.returncode == 2, stderr
+    sites = [_loss_pack(tmp_path / "site-a", "1.0"), empty]
+    for status, stderr in _run_ranks(_config(tmp_path), sites):
+        assert status == 2, stderr
         assert "rank(s) 1 could not resolve the config" in stderr
         assert "tp_ce" in stderr
 
