@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, Union
 
 from ._errors import ConfigError, TorchplugError
 from ._identity import Provenance, attach
-from ._names import suggest
+from ._names import did_you_mean
 
 if TYPE_CHECKING:
     from ._component import ComponentInfo
@@ -232,17 +232,16 @@ class ComponentFactory:
             distribution=provider.distribution if provider is not None else None,
         )
 
+    def _positional_names(self) -> list[str]:
+        """The parameters positional arguments bind to, in order."""
+        positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        return [p.name for p in self._parameters or () if p.kind in positional]
+
     def _runtime_names(self) -> set[str]:
         """Parameters the call site fills: the contract's positional inputs and keywords."""
         if self._parameters is None or self.contract is None:
             return set()
-        positional = [
-            p.name
-            for p in self._parameters
-            if p.kind
-            in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-        ]
-        names = set(positional[: len(self.contract.inputs)])
+        names = set(self._positional_names()[: len(self.contract.inputs)])
         return names | {k for k in self.contract.keywords if k not in self.config}
 
     def validate(self, registry: Registry) -> None:
@@ -265,8 +264,7 @@ class ComponentFactory:
                 accepted = sorted(
                     n for n, p in by_name.items() if p.kind not in _VARIADIC and n not in inputs
                 )
-                guesses = suggest(key, accepted)
-                hint = f" Did you mean {' or '.join(repr(g) for g in guesses)}?" if guesses else ""
+                hint = did_you_mean(key, accepted)
                 raise self._error(f"unknown key {key!r}; accepted keys: {accepted}.{hint}", key)
         for p in params:
             if p.kind in _VARIADIC:
@@ -354,13 +352,8 @@ class ComponentFactory:
             if hasattr(exc, "add_note"):  # Python >= 3.11
                 exc.add_note(f"while building {self.path}: {self.component}")
             raise
-        positional = [
-            p.name
-            for p in self._parameters or ()
-            if p.kind
-            in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-        ]
-        attach(obj, self._provenance(set(positional[: len(args)]) | set(kwargs)))
+        runtime = set(self._positional_names()[: len(args)]) | set(kwargs)
+        attach(obj, self._provenance(runtime))
         return obj
 
 

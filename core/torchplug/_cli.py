@@ -18,6 +18,7 @@ from typing import Any
 from ._component import ComponentInfo
 from ._conflicts import ENV_DISABLE
 from ._errors import TorchplugError
+from ._names import render_table
 from ._registry import ENV_AUTOLOAD, Registry
 
 _EPILOG = f"""\
@@ -36,16 +37,6 @@ examples:
   torchplug new-pack mypack       the source tree of a new pack, to start from
   torchplug --namespace myfw list a framework's own registry (groups myfw.<category>)
 """
-
-
-def _table(rows: list[list[str]], header: list[str]) -> str:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = [
-        "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-        for row in [header, *rows]
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
 
 
 def _info_json(info: ComponentInfo) -> dict[str, Any]:
@@ -114,7 +105,7 @@ def _cmd_list(registry: Registry, args: argparse.Namespace) -> int:
         print(f"No {what} installed. Install a pack, e.g. pip install torchplug-torch.")
         return 0
     rows = [[i.category, i.name, *_provider_cells(i), i.status] for i in infos]
-    print(_table(rows, ["CATEGORY", "NAME", "DISTRIBUTION", "VERSION", "TARGET", "STATUS"]))
+    print(render_table(rows, ["CATEGORY", "NAME", "DISTRIBUTION", "VERSION", "TARGET", "STATUS"]))
     for info in infos:
         if info.status != "ok" and info.problem:
             print(f"{info.status}: {info.category} {info.name!r}: {info.problem}", file=sys.stderr)
@@ -197,7 +188,7 @@ def _cmd_plugins(registry: Registry, args: argparse.Namespace) -> int:
         ]
         for d in dists
     ]
-    print(_table(rows, ["DISTRIBUTION", "VERSION", "COMPONENTS", "HOOKS", "STATE"]))
+    print(render_table(rows, ["DISTRIBUTION", "VERSION", "COMPONENTS", "HOOKS", "STATE"]))
     return 0
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from ._build import type_problem
 from ._errors import ConfigError
-from ._names import suggest
+from ._names import did_you_mean
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -86,8 +86,7 @@ class TrainSettings:
         hints = {"int": int, "str": str, "float | None": float | None}
         for key, value in table.items():
             if key not in known:
-                guesses = suggest(key, known)
-                hint = f" Did you mean {' or '.join(repr(g) for g in guesses)}?" if guesses else ""
+                hint = did_you_mean(key, known)
                 raise ConfigError(
                     f"unknown key {key!r}; accepted keys: {sorted(known)}.{hint}",
                     path=f"train.{key}",

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ._build import ComponentFactory, split_spec
 from ._conflicts import conflict_fixes
 from ._errors import ConfigError, TorchplugError
-from ._names import suggest
+from ._names import did_you_mean, render_table
 
 if TYPE_CHECKING:
     from ._registry import Registry
@@ -85,8 +85,7 @@ def prepare(registry: Registry, config: Mapping[str, Any]) -> dict[str, Componen
     """Resolve and validate every component table of `config` (this imports their builders)."""
     unknown = sorted(set(config) - set(COMPONENT_TABLES) - {"train"})
     if unknown:
-        guesses = suggest(unknown[0], [*COMPONENT_TABLES, "train"])
-        hint = f" Did you mean {' or '.join(repr(g) for g in guesses)}?" if guesses else ""
+        hint = did_you_mean(unknown[0], [*COMPONENT_TABLES, "train"])
         raise ConfigError(
             f"unknown table(s) {unknown}; a config has [train] and the component tables "
             f"{list(COMPONENT_TABLES)}.{hint}",
@@ -147,13 +146,7 @@ def format_table(entries: Iterable[Resolved]) -> str:
         ]
         for e in entries
     ]
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = [
-        "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-        for r in [header, *rows]
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return render_table(rows, header)
 
 
 def differences(expected: Iterable[Resolved], actual: Iterable[Resolved]) -> list[str]:

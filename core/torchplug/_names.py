@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from ._errors import InvalidNameError
 
@@ -95,14 +95,25 @@ def suggest(wanted: str, candidates: Iterable[str], limit: int = 3) -> list[str]
     return found[:limit]
 
 
+def did_you_mean(wanted: str, candidates: Iterable[str]) -> str:
+    """`` Did you mean 'x' or 'y'?`` for the closest candidates, or an empty string."""
+    guesses = suggest(wanted, candidates)
+    return f" Did you mean {' or '.join(repr(g) for g in guesses)}?" if guesses else ""
+
+
+def render_table(rows: Iterable[Sequence[str]], header: Sequence[str]) -> str:
+    """Left-aligned columns under a header and a rule, as every command prints them."""
+    table = [list(header), *(list(map(str, r)) for r in rows)]
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in table]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
 def not_found_hint(wanted: str, candidates: Iterable[str], also_known: Iterable[str] = ()) -> str:
     """The tail of a not-found message: what exists and what was probably meant.
 
     `also_known` names are suggested but not listed (categories that exist but are empty).
     """
     pool = sorted(set(candidates))
-    hint = f"Available: {pool}."
-    guesses = suggest(wanted, {*pool, *also_known})
-    if guesses:
-        hint += " Did you mean " + " or ".join(repr(g) for g in guesses) + "?"
-    return hint
+    return f"Available: {pool}." + did_you_mean(wanted, {*pool, *also_known})

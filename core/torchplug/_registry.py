@@ -723,17 +723,15 @@ class Registry:
     def distributions(self) -> builtins.list[DistributionInfo]:
         """Installed distributions that provide components or hooks here, by name."""
         tables = self._ensure_tables()
+        counts: dict[str, dict[str, int]] = {}  # location -> category -> entry points
+        for record in tables.index.entries:
+            if record.category == "hooks" or record.category not in RESERVED_CATEGORIES:
+                per_dist = counts.setdefault(record.location, {})
+                per_dist[record.category] = per_dist.get(record.category, 0) + 1
         result = []
         for dist in tables.index.distributions:
-            counts: dict[str, int] = {}
-            hooks = 0
-            for record in tables.index.entries:
-                if record.distribution != dist.name or record.location != dist.location:
-                    continue
-                if record.category == "hooks":
-                    hooks += 1
-                elif record.category not in RESERVED_CATEGORIES:
-                    counts[record.category] = counts.get(record.category, 0) + 1
+            found = counts.get(dist.location, {})
+            hooks = found.pop("hooks", 0)
             result.append(
                 DistributionInfo(
                     dist.name,
@@ -741,7 +739,7 @@ class Registry:
                     dist.version,
                     dist.location,
                     dist.name in self._disabled,
-                    dict(sorted(counts.items())),
+                    dict(sorted(found.items())),
                     hooks,
                 )
             )
