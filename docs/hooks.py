@@ -8,7 +8,6 @@ pack: the catalogue is read from metadata and source text, so the build needs no
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import os
 from collections.abc import Callable
@@ -29,35 +28,33 @@ _HELP_ENVIRONMENT = {"COLUMNS": "80", "NO_COLOR": "1", "PYTHON_COLORS": "0"}
 FIRST_PARTY_PREFIX = "torchplug-"
 
 
-def _subcommands(parser: argparse.ArgumentParser) -> list[tuple[str, argparse.ArgumentParser]]:
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return list(action.choices.items())
-    return []
-
-
-def _help_section(command: str, parser: argparse.ArgumentParser) -> str:
-    return f"## `{command}`\n\n```text\n{parser.format_help().rstrip()}\n```\n"
-
-
 def cli_reference() -> str:
-    """``torchplug --help`` and ``torchplug COMMAND --help`` for every command, as Markdown."""
-    from torchplug._cli import build_parser
+    """``torchplug --help`` and ``torchplug COMMAND --help`` for every installed command, as Markdown.
+
+    The commands are the installed ones (group ``torchplug.commands``): the core's and those of the
+    first-party packs installed in the docs environment.
+    """
+    from torchplug import registry
+    from torchplug.cli._main import command_parser, help_text, load_command
 
     with mock.patch.dict(os.environ, _HELP_ENVIRONMENT):
-        parser = build_parser()
-        sections = [_help_section("torchplug", parser)]
-        sections += [_help_section(f"torchplug {name}", sub) for name, sub in _subcommands(parser)]
+        sections = [f"## `torchplug`\n\n```text\n{help_text().rstrip()}\n```\n"]
+        for name in registry.commands():
+            parser = command_parser(name, load_command(name))
+            sections.append(
+                f"## `torchplug {name}`\n\n```text\n{parser.format_help().rstrip()}\n```\n"
+            )
     return "\n".join(sections)
 
 
 def contracts_table() -> str:
-    """The built-in category contracts as a Markdown table."""
-    from torchplug._contracts import BUILTIN_CONTRACTS
+    """The category contracts the installed packs declare, as a Markdown table."""
+    from torchplug import registry
 
+    contracts = [c for c in map(registry.contract, registry.categories()) if c is not None]
     rows = [
         f"| `{c.category}` | `{c.describe()}` | {f'`{c.default_type}`' if c.default_type else '-'} |"
-        for c in BUILTIN_CONTRACTS.values()
+        for c in contracts
     ]
     return "\n".join(["| category | call | default type |", "| --- | --- | --- |", *rows])
 
@@ -72,7 +69,7 @@ def _summary(target: str, location: str | None, missing: set[str]) -> str:
 
     A target whose top-level package is not installed here is added to `missing` instead.
     """
-    from torchplug._source import read_source
+    from torchplug.cli._source import read_source
 
     top = target.split(":", 1)[0].split(".", 1)[0]
     if importlib.util.find_spec(top) is None:  # finds a top-level package, imports nothing
@@ -98,13 +95,13 @@ def _deprecations(distribution: str, namespace: str) -> list[tuple[str, str]]:
 def _pack_section(pack: DistributionInfo, entries: list[ComponentInfo], namespace: str) -> str:
     """One pack's heading, summary, and a table of names per category."""
     import importlib_metadata
-    from torchplug._contracts import BUILTIN_CONTRACTS
+    from torchplug import registry
 
     missing: set[str] = set()
     tables = []
     for category in pack.components:
         lines = [f"### {pack.name}: {category}", ""]
-        contract = BUILTIN_CONTRACTS.get(category)
+        contract = registry.contract(category)
         if contract is not None:
             lines += [f"Called as `{contract.describe()}`.", ""]
         lines += ["| name | target | summary |", "| --- | --- | --- |"]

@@ -44,6 +44,34 @@ def journal(tmp_path: Path) -> Journal:
     return Journal(tmp_path / "journal.txt")
 
 
+#: The calls a training loop makes to its builders, as a pack like torchplug-train declares them.
+LOOP_CONTRACTS = """\
+from torchplug.build import Contract
+
+MODEL = Contract("model", returns="nn.Module")
+OPTIMIZER = Contract("optimizer", ("params",))
+SCHEDULER = Contract("scheduler", ("optimizer",))
+LOSS = Contract("loss")
+DATASET = Contract("dataset")
+NORM = Contract("norm", ("dim",), ("eps",))
+MLP = Contract("mlp", ("dim", "hidden_dim"))
+ATTENTION = Contract("attention", ("dim", "num_heads"), ("num_kv_heads",))
+"""
+
+
+@pytest.fixture
+def loop_contracts(torchplug_site: FakeSite) -> FakeSite:
+    """`torchplug_site` with a pack declaring a training loop's contracts (as torchplug-train and
+    torchplug-transformer do): optimizers take ``params``, norms ``dim`` and ``eps=``, and so on."""
+    names = ("model", "optimizer", "scheduler", "loss", "dataset", "norm", "mlp", "attention")
+    torchplug_site.add(
+        "tp-loop",
+        entry_points={"contracts": {n: f"tp_loop_contracts:{n.upper()}" for n in names}},
+        modules={"tp_loop_contracts": LOOP_CONTRACTS},
+    )
+    return torchplug_site
+
+
 @pytest.fixture
 def second_site(torchplug_site: FakeSite, tmp_path: Path) -> Iterator[FakeSite]:
     site = FakeSite(tmp_path / "second-site-packages", namespace=torchplug_site.namespace)

@@ -88,9 +88,10 @@ PACK = "tp-build-pack"
 
 
 @pytest.fixture
-def registry(torchplug_site: FakeSite) -> Registry:
+def registry(loop_contracts: FakeSite) -> Registry:
     """A registry over one installed pack (`tp-build-pack` 2.0) of the builders above."""
     target = "tp_build.builders:{}".format
+    torchplug_site = loop_contracts
     torchplug_site.add(
         PACK,
         "2.0",

@@ -369,16 +369,17 @@ def test_cache_json_shows_the_directory_under_xdg_cache_home(
     assert cli("list", env=env).returncode == 0
     shown = cli("cache", "--json", env=env).json()
     assert shown["directory"] == str(cache)
-    assert (shown["enabled"], shown["files"]) == (True, 1)
+    # One index of the site's namespace, one of torchplug's (where the commands are declared).
+    assert (shown["enabled"], shown["files"]) == (True, 2)
     assert shown["bytes"] == sum(f.stat().st_size for f in index_files(cache))
 
 
 def test_cache_clear_removes_the_cache_files(site: FakeSite, cache: Path, cli) -> None:
     env = {"TORCHPLUG_CACHE": "1", "XDG_CACHE_HOME": str(cache.parent)}
     cli("list", env=env)
-    assert len(index_files(cache)) == 1
+    assert len(index_files(cache)) == 2  # the site's namespace and torchplug's commands
     cleared = cli("cache", "--clear", "--json", env=env).json()
-    assert (cleared["removed"], cleared["files"]) == (1, 0)
+    assert (cleared["removed"], cleared["files"]) == (2, 0)
     assert index_files(cache) == []
 
 

@@ -312,11 +312,12 @@ def test_an_invalid_namespace_is_an_error_without_traceback(cli: Cli) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_a_missing_command_prints_usage_to_stderr(cli: Cli) -> None:
+def test_no_command_prints_the_help_with_every_installed_command(cli: Cli) -> None:
     result = cli()
-    assert result.returncode == 2
-    assert "usage: torchplug" in result.stderr
-    assert result.stdout == ""
+    assert result.returncode == 0, result.stderr
+    assert "usage: torchplug" in result.stdout
+    for command in ("list", "show", "plugins", "check", "cache", "new-pack"):
+        assert f"\n  {command} " in result.stdout
 
 
 def test_the_console_script_runs_the_same_command_line(cli: Cli, ns: list[str]) -> None:

@@ -9,54 +9,14 @@ from typing import Any
 
 import pytest
 from torchplug import (
+    ComponentNotFoundError,
     ConfigError,
     Contract,
     DuplicateComponentError,
     Registry,
     TorchplugError,
 )
-from torchplug._contracts import BUILTIN_CONTRACTS
 from torchplug.testing import FakeSite
-
-# ----------------------------------------------------------------------------- built-in contracts
-
-
-def test_the_builtin_contracts_cover_the_categories_of_a_training_loop() -> None:
-    assert set(BUILTIN_CONTRACTS) == {
-        "model",
-        "optimizer",
-        "scheduler",
-        "loss",
-        "norm",
-        "activation",
-        "mlp",
-        "attention",
-        "router",
-        "dataset",
-    }
-
-
-@pytest.mark.parametrize(
-    ("category", "inputs", "keywords"),
-    [
-        ("model", (), ()),
-        ("optimizer", ("params",), ()),
-        ("scheduler", ("optimizer",), ()),
-        ("norm", ("dim",), ("eps",)),
-        ("mlp", ("dim", "hidden_dim"), ()),
-        ("attention", ("dim", "num_heads"), ("num_kv_heads",)),
-        ("router", ("dim", "num_experts", "top_k"), ()),
-    ],
-)
-def test_a_builtin_contract_names_the_inputs_of_its_call_site(
-    category: str, inputs: tuple[str, ...], keywords: tuple[str, ...]
-) -> None:
-    contract = BUILTIN_CONTRACTS[category]
-    assert (contract.category, contract.inputs, contract.keywords) == (category, inputs, keywords)
-
-
-def test_every_builtin_contract_is_keyed_by_its_own_category() -> None:
-    assert all(c.category == name for name, c in BUILTIN_CONTRACTS.items())
 
 
 @pytest.mark.parametrize(
@@ -130,15 +90,18 @@ def test_a_builder_that_cannot_take_the_call_is_told_why(
 # ----------------------------------------------------------------------------- the contract of a category
 
 
-def test_a_builtin_category_has_its_builtin_contract(torchplug_site: FakeSite) -> None:
-    assert torchplug_site.registry().contract("optimizer") == BUILTIN_CONTRACTS["optimizer"]
+def test_a_new_namespace_knows_no_contract_until_one_is_declared(torchplug_site: FakeSite) -> None:
+    registry = torchplug_site.registry()
+    assert registry.contract("optimizer") is None
+    with pytest.raises(ComponentNotFoundError, match="Unknown category 'optimizer'"):
+        registry.list("optimizer")
 
 
 def test_a_category_without_a_contract_has_none(torchplug_site: FakeSite) -> None:
     assert torchplug_site.registry().contract("widget") is None
 
 
-def test_a_declared_contract_replaces_the_builtin_one(torchplug_site: FakeSite) -> None:
+def test_a_declared_contract_is_the_contract_of_its_category(torchplug_site: FakeSite) -> None:
     registry = torchplug_site.registry()
     mine = Contract("norm", ("dim",), default_type="rms")
     registry.declare_contract(mine)
@@ -164,6 +127,8 @@ WIDGETS = """\
 from torchplug import Contract
 
 WIDGET = Contract("widget", ("size",), returns="a widget", default_type="plain")
+SAME_WIDGET = Contract("widget", ("size",), returns="a widget", default_type="plain")
+OTHER_WIDGET = Contract("widget", ("size", "colour"))
 NOT_A_CONTRACT = {"category": "widget"}
 
 
@@ -229,16 +194,29 @@ def test_a_category_with_only_a_pack_contract_is_known(torchplug_site: FakeSite)
     assert torchplug_site.registry().list("gadget") == []
 
 
-def test_two_packs_declaring_one_category_contract_is_a_duplicate(
+def test_two_packs_declaring_different_contracts_of_one_category_is_a_duplicate(
     torchplug_site: FakeSite,
 ) -> None:
     add_widget_pack(torchplug_site)
     torchplug_site.add(
         "rival-pack",
-        groups={f"{torchplug_site.namespace}.contracts": {"widget": "tp_widgets:WIDGET"}},
+        groups={f"{torchplug_site.namespace}.contracts": {"widget": "tp_widgets:OTHER_WIDGET"}},
     )
-    with pytest.raises(DuplicateComponentError):
+    with pytest.raises(DuplicateComponentError, match="rival-pack"):
         torchplug_site.registry().contract("widget")
+
+
+@pytest.mark.parametrize("target", ["tp_widgets:WIDGET", "tp_widgets:SAME_WIDGET"])
+def test_two_packs_declaring_the_same_contract_agree(torchplug_site: FakeSite, target: str) -> None:
+    add_widget_pack(torchplug_site)
+    torchplug_site.add(
+        "second-loop", groups={f"{torchplug_site.namespace}.contracts": {"widget": target}}
+    )
+    registry = torchplug_site.registry()
+    assert registry.contract("widget") == Contract(
+        "widget", ("size",), returns="a widget", default_type="plain"
+    )
+    assert not [f for f in registry.check(deep=True).findings if f.kind == "contract"]
 
 
 def test_the_contract_of_a_disabled_pack_is_ignored(torchplug_site: FakeSite) -> None:
@@ -250,7 +228,7 @@ def test_the_contract_of_a_disabled_pack_is_ignored(torchplug_site: FakeSite) ->
 
 
 @pytest.fixture
-def mismatched(torchplug_site: FakeSite, journal) -> Registry:
+def mismatched(loop_contracts: FakeSite, journal) -> Registry:
     """One pack with two optimizers and two norms, one of each unable to take its call."""
     source = journal.plugin() + (
         "def good_opt(params, lr=0.1): ...\n"
@@ -258,6 +236,7 @@ def mismatched(torchplug_site: FakeSite, journal) -> Registry:
         "def good_norm(dim, eps=1e-6): ...\n"
         "def bad_norm(dim): ...\n"
     )
+    torchplug_site = loop_contracts
     torchplug_site.add(
         "mixed-pack",
         entry_points={
@@ -302,16 +281,16 @@ def test_a_shallow_check_holds_no_contract_and_imports_nothing(
 
 
 def test_a_deep_check_reports_a_local_registration_that_cannot_take_its_call(
-    torchplug_site: FakeSite,
+    loop_contracts: FakeSite,
 ) -> None:
-    registry = torchplug_site.registry()
+    registry = loop_contracts.registry()
     registry.register("scheduler", "no_optimizer", lambda: None)
     found = contract_findings(registry)
     assert [(f.category, f.name) for f in found] == [("scheduler", "no_optimizer")]
 
 
-def test_a_local_registration_with_aliases_is_reported_once(torchplug_site: FakeSite) -> None:
-    registry = torchplug_site.registry()
+def test_a_local_registration_with_aliases_is_reported_once(loop_contracts: FakeSite) -> None:
+    registry = loop_contracts.registry()
     registry.register("scheduler", "no_optimizer", lambda: None, aliases=["alias"])
     assert len(contract_findings(registry)) == 1
 
@@ -383,7 +362,7 @@ def test_two_packs_declaring_one_category_contract_are_reported_by_a_deep_check(
     add_widget_pack(torchplug_site)
     torchplug_site.add(
         "rival-pack",
-        groups={f"{torchplug_site.namespace}.contracts": {"widget": "tp_widgets:WIDGET"}},
+        groups={f"{torchplug_site.namespace}.contracts": {"widget": "tp_widgets:OTHER_WIDGET"}},
     )
     report = torchplug_site.registry().check(deep=True)
     assert any(f.category == "widget" and "rival-pack" in f.message for f in report.findings)

@@ -109,9 +109,9 @@ def add_pack(site: FakeSite, name: str = PACK, version: str = "3.1") -> None:
 
 
 @pytest.fixture
-def registry(torchplug_site: FakeSite) -> Registry:
-    add_pack(torchplug_site)
-    return torchplug_site.registry()
+def registry(loop_contracts: FakeSite) -> Registry:
+    add_pack(loop_contracts)
+    return loop_contracts.registry()
 
 
 def local_builder(size: int = 2) -> types.SimpleNamespace:

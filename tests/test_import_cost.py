@@ -92,7 +92,7 @@ def test_importing_torchplug_imports_no_plugin_module(after_import: dict, module
 
 
 def test_importing_torchplug_does_not_import_the_command_line(after_import: dict) -> None:
-    assert "torchplug._cli" not in after_import["modules"]
+    assert "torchplug.cli" not in after_import["modules"]
 
 
 @pytest.mark.parametrize("module", ["pluggy", "torch", "numpy", *PLUGIN_MODULES])

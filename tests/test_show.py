@@ -1,4 +1,4 @@
-"""`torchplug show` and `torchplug._source`: a component's definition, read from its source text.
+"""`torchplug show` and `torchplug.cli._source`: a component's definition, read from its source text.
 
 Reading must never import the plugin: the modules written here append to a journal when they
 run, and every test that reads from source checks that the journal stays empty.
@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from torchplug._source import read_source
+from torchplug.cli._source import read_source
 from torchplug.testing import FakeSite
 
 #: A plugin module with a function and a class, both typed and documented.
@@ -168,12 +168,13 @@ def test_unknown_name_is_an_error_on_stderr_without_traceback(cli, torchplug_sit
     assert "Traceback" not in shown.stderr
 
 
-def test_help_has_an_example():
-    from torchplug._cli import build_parser
+def test_help_has_an_example(capsys: pytest.CaptureFixture[str]) -> None:
+    from torchplug.cli import main
 
-    parser = build_parser()
-    (commands,) = [a for a in parser._actions if a.dest == "command"]
-    assert "example:\n  torchplug show" in commands.choices["show"].format_help()
+    with pytest.raises(SystemExit) as exited:
+        main(["show", "--help"])
+    assert exited.value.code == 0
+    assert "example:\n  torchplug show" in capsys.readouterr().out
 
 
 # ----------------------------------------------------------------------------- reading source

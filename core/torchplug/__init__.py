@@ -9,40 +9,45 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._component import ComponentInfo, Provider
-from ._contracts import Contract
 from ._errors import (
     ComponentDisabledError,
     ComponentNotFoundError,
     ConfigError,
     DuplicateComponentError,
     InvalidNameError,
+    NoProvenanceError,
     PluginLoadError,
     TorchplugError,
 )
-from ._registry import DistributionInfo, Registry
+from ._info import ComponentInfo, DistributionInfo
+from ._loading import Provider
+from ._registry import Registry, fingerprint
+from ._registry import default_registry as registry
 
 if TYPE_CHECKING:
-    from ._build import Component, ComponentFactory, fingerprint
     from ._check import CheckReport, Finding
     from ._hookspecs import hookimpl, hookspec
-    from ._identity import NoProvenanceError, Provenance, provenance
-
-#: The default registry: entry-point groups ``torchplug.<category>``.
-registry = Registry()
+    from .build import (
+        Component,
+        ComponentFactory,
+        Contract,
+        Provenance,
+        provenance,
+        require_factory,
+    )
 
 #: Public names resolved on first use, and the private module each comes from.
 _LAZY = {
-    "Component": "_build",
-    "ComponentFactory": "_build",
-    "fingerprint": "_build",
+    "Component": "build",
+    "ComponentFactory": "build",
+    "Contract": "build",
+    "Provenance": "build",
+    "provenance": "build",
+    "require_factory": "build",
     "CheckReport": "_check",
     "Finding": "_check",
     "hookimpl": "_hookspecs",
     "hookspec": "_hookspecs",
-    "NoProvenanceError": "_identity",
-    "Provenance": "_identity",
-    "provenance": "_identity",
 }
 
 __all__ = [
@@ -70,6 +75,7 @@ __all__ = [
     "hookspec",
     "provenance",
     "registry",
+    "require_factory",
 ]
 
 

@@ -1,6 +1,6 @@
 """``python -m torchplug``: the same command line as the ``torchplug`` script."""
 
-from ._cli import main
+from .cli import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -16,16 +16,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ._discovery import EntryRecord, InstalledDistribution, InstalledIndex, MetadataProblem
+from . import _env
+from ._metadata import EntryRecord, InstalledDistribution, InstalledIndex, MetadataProblem
 
-#: "0" (or false/no/off) turns the cache off.
-ENV_CACHE = "TORCHPLUG_CACHE"
 _FORMAT = 1  # bump when the stored layout changes: older files become misses
 _KEEP = 32  # files kept in the cache directory; the least recently written go first
 
 
 def enabled() -> bool:
-    return os.environ.get(ENV_CACHE, "1").strip().lower() not in {"0", "false", "no", "off"}
+    """False when TORCHPLUG_CACHE turns the cache off."""
+    return _env.flag(_env.CACHE, default=True)
 
 
 def directory() -> Path:

@@ -1,4 +1,7 @@
-"""The exceptions torchplug raises: one class per kind of failure, all under `TorchplugError`."""
+"""The exceptions torchplug raises: one class per kind of failure, all under `TorchplugError`.
+
+Bottom layer: every other module may raise these, and they import nothing of torchplug.
+"""
 
 from __future__ import annotations
 
@@ -47,6 +50,10 @@ class PluginLoadError(TorchplugError, ImportError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class NoProvenanceError(TorchplugError, LookupError):
+    """The object was not built by `Registry.build`, or cannot carry a record."""
 
 
 class ConfigError(TorchplugError, ValueError):

@@ -7,7 +7,7 @@ import warnings
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from ._component import Source
+from ._loading import Source
 
 if TYPE_CHECKING:
     import pluggy

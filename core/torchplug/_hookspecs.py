@@ -1,7 +1,8 @@
 """The hook specifications of torchplug's pluggy project.
 
 Hook plugins implement these with `torchplug.hookimpl` and are declared in the entry-point group
-``"<namespace>.hooks"``; they are imported only when a hook is first called.
+``"<namespace>.hooks"``; they are imported only when a hook is first called. Consumers add specs of
+their own with ``registry.plugin_manager.add_hookspecs`` (the training loop's events are such).
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from ._component import ComponentInfo, Provider
+    from ._info import ComponentInfo
+    from ._loading import Provider
 
 PROJECT = "torchplug"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -32,28 +34,3 @@ def torchplug_resolve_conflict(
 @hookspec
 def torchplug_component_loaded(category: str, name: str, obj: Any, info: ComponentInfo) -> None:
     """Called once per provider, right after its object is first loaded by `get`."""
-
-
-# --------------------------------------------------------------------------- training events
-# Called by the reference training loop (`torchplug run`) on every rank; `run.is_main` is true on
-# rank 0, where loggers and checkpoint savers should act.
-
-
-@hookspec
-def torchplug_train_start(run: Any) -> None:
-    """Before the first step: `run` has the config, the built components and the resolved set."""
-
-
-@hookspec
-def torchplug_step_end(run: Any, step: int, loss: float, metrics: dict[str, float]) -> None:
-    """After each optimizer step (1-based `step`); `metrics` has lr, samples/s and the like."""
-
-
-@hookspec
-def torchplug_evaluate(run: Any, step: int, metrics: dict[str, float]) -> None:
-    """After an evaluation pass; `metrics` has at least ``eval_loss``."""
-
-
-@hookspec
-def torchplug_train_end(run: Any, metrics: dict[str, float]) -> None:
-    """After the last step, with the final metrics."""

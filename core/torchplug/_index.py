@@ -1,5 +1,7 @@
 """The installed index as the registry uses it: loadable sources by category and name.
 
+Above the metadata reader and the loader, below resolution: it groups, it never chooses.
+
 `find_entry_points` gives plain records; this groups them, keeps aliases together, and carries
 loaded objects over a refresh when the same provider is still installed.
 """
@@ -9,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ._component import Source
-from ._discovery import InstalledIndex
+from ._loading import Source
+from ._metadata import InstalledIndex
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,7 @@ class SourceIndex:
     components: dict[str, dict[str, list[Source]]]
     hooks: list[Source]
     contracts: dict[str, list[Source]]  # category -> packs' Contract objects, loaded on need
+    commands: dict[str, list[Source]]  # command-line subcommands (group "<namespace>.commands")
     deprecated: dict[tuple[str, str], tuple[str, str]]  # (category, old) -> (new, distribution)
 
 
@@ -56,6 +59,7 @@ def index_sources(index: InstalledIndex, reusable: Mapping[SourceKey, Source]) -
     components: dict[str, dict[str, list[Source]]] = {}
     hooks: list[Source] = []
     contracts: dict[str, list[Source]] = {}
+    commands: dict[str, list[Source]] = {}
     deprecated: dict[tuple[str, str], tuple[str, str]] = {}
     for record in index.entries:
         if record.category == "deprecated":
@@ -72,9 +76,11 @@ def index_sources(index: InstalledIndex, reusable: Mapping[SourceKey, Source]) -
                 hooks.append(source)
             elif record.category == "contracts":
                 contracts.setdefault(record.name, []).append(source)
+            elif record.category == "commands":
+                commands.setdefault(record.name, []).append(source)
         source.names.append(record.name)
-        if record.category not in ("hooks", "contracts"):
+        if record.category not in ("hooks", "contracts", "commands"):
             sources = components.setdefault(record.category, {}).setdefault(record.name, [])
             if source not in sources:
                 sources.append(source)
-    return SourceIndex(index, components, hooks, contracts, deprecated)
+    return SourceIndex(index, components, hooks, contracts, commands, deprecated)

@@ -1,10 +1,13 @@
-"""Rules for names: categories, components, distributions, and did-you-mean suggestions."""
+"""Rules for names: categories, components, distributions, and did-you-mean suggestions.
+
+Bottom layer: plain strings in, plain strings out.
+"""
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from ._errors import InvalidNameError
 
@@ -13,8 +16,9 @@ _CATEGORY = re.compile(r"^[a-z][a-z0-9_]*$")
 #: A namespace is one or more lowercase identifiers joined by dots (``myfw`` or ``myfw.vision``).
 _NAMESPACE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 #: Groups that are not categories of components: pluggy hook plugins, contracts that packs declare
-#: for their own categories, and deprecated names (``"<category>.<old>" = "<new>"``).
-RESERVED_CATEGORIES = frozenset({"hooks", "contracts", "deprecated"})
+#: for the categories they call, deprecated names (``"<category>.<old>" = "<new>"``) and command-line
+#: subcommands.
+RESERVED_CATEGORIES = frozenset({"hooks", "contracts", "deprecated", "commands"})
 
 
 def normalize_distribution(name: str) -> str:
@@ -101,19 +105,27 @@ def did_you_mean(wanted: str, candidates: Iterable[str]) -> str:
     return f" Did you mean {' or '.join(repr(g) for g in guesses)}?" if guesses else ""
 
 
-def render_table(rows: Iterable[Sequence[str]], header: Sequence[str]) -> str:
-    """Left-aligned columns under a header and a rule, as every command prints them."""
-    table = [list(header), *(list(map(str, r)) for r in rows)]
-    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in table]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+#: Names a not-found message lists before it gives the count and the command that lists all.
+_LISTED = 20
 
 
-def not_found_hint(wanted: str, candidates: Iterable[str], also_known: Iterable[str] = ()) -> str:
-    """The tail of a not-found message: what exists and what was probably meant.
+def not_found_hint(
+    wanted: str,
+    candidates: Iterable[str],
+    also_known: Iterable[str] = (),
+    *,
+    listing: str | None = None,
+) -> str:
+    """The tail of a not-found message: what was probably meant, then what exists.
 
-    `also_known` names are suggested but not listed (categories that exist but are empty).
+    `also_known` names are suggested but not listed (categories that exist but are empty). A long
+    list is cut to its first names, the total and `listing`, the command that shows them all.
     """
     pool = sorted(set(candidates))
-    return f"Available: {pool}." + did_you_mean(wanted, {*pool, *also_known})
+    guess = did_you_mean(wanted, {*pool, *also_known}).strip()
+    if len(pool) <= _LISTED:
+        available = f"Available: {pool}."
+    else:
+        rest = f"; see `{listing}` for all" if listing else ""
+        available = f"Available ({len(pool)}, first {_LISTED}): {pool[:_LISTED]}{rest}."
+    return f"{guess} {available}" if guess else available

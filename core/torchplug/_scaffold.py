@@ -16,9 +16,19 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-from ._contracts import BUILTIN_CONTRACTS
 from ._errors import InvalidNameError, TorchplugError
 from ._names import category_problem, normalize_distribution
+
+
+def _contract(category: str) -> Any:
+    """The installed contract of `category` (the training loop's pack declares the common ones)."""
+    from ._registry import default_registry
+
+    try:
+        return default_registry.contract(category)
+    except TorchplugError:
+        return None
+
 
 #: A component of this category needs no torch, so a fresh pack installs and tests in seconds.
 DEFAULT_CATEGORY = "scheduler"
@@ -532,8 +542,8 @@ def _examples(categories: Sequence[str]) -> dict[str, _Example]:
             raise InvalidNameError(problem)
         if category in _EXAMPLES:
             chosen[category] = _EXAMPLES[category]
-        elif category in BUILTIN_CONTRACTS:
-            contract = BUILTIN_CONTRACTS[category].describe()
+        elif _contract(category) is not None:
+            contract = _contract(category).describe()
             raise ScaffoldError(
                 f"new-pack has no example for category {category!r} (called as {contract}): "
                 "its builders return modules that need a class of their own, as the "
@@ -552,7 +562,7 @@ def _module_name(category: str) -> str:
 
 def _call(category: str) -> str:
     """How the category's call site calls a builder, for the comments and the README."""
-    contract = BUILTIN_CONTRACTS.get(category)
+    contract = _contract(category)
     return contract.describe() if contract else "fn(**hp), a category of your own"
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 import torchplug
-from torchplug._config import TrainSettings, load_config
-from torchplug._lock import prepare, resolved_set
+from torchplug_train.config import TrainSettings, load_config
+from torchplug_train.lock import prepare, resolved_set
 
 EXAMPLES = Path(__file__).resolve().parents[1]
 CONFIGS = sorted(EXAMPLES.glob("*.toml"))

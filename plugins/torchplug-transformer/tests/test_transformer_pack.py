@@ -29,13 +29,17 @@ def load_toml(path: Path) -> dict[str, typing.Any]:
         return tomllib.load(f)
 
 
+#: Groups of the namespace that declare something other than components.
+NOT_COMPONENTS = {"torchplug.deprecated", "torchplug.contracts"}
+
+
 def declared_names(path: Path) -> dict[str, dict[str, str]]:
-    """``{category: {name: target}}`` from a pack's pyproject."""
+    """``{category: {name: target}}`` of the components a pack's pyproject declares."""
     groups = load_toml(path)["project"]["entry-points"]
     return {
         group.removeprefix("torchplug."): dict(names)
         for group, names in groups.items()
-        if group.startswith("torchplug.") and group != "torchplug.deprecated"
+        if group.startswith("torchplug.") and group not in NOT_COMPONENTS
     }
 
 
@@ -70,7 +74,7 @@ def test_installed_metadata_matches_pyproject():
     installed = {
         (ep.group.removeprefix("torchplug."), ep.name, ep.value)
         for ep in importlib_metadata.distribution(PACK).entry_points
-        if ep.group.startswith("torchplug.") and ep.group != "torchplug.deprecated"
+        if ep.group.startswith("torchplug.") and ep.group not in NOT_COMPONENTS
     }
     assert installed == set(ENTRY_POINTS), f"reinstall: pip install --no-deps -e {ROOT}"
 
@@ -115,7 +119,9 @@ def _is_simple(hint: object) -> bool:
     return False
 
 
-def _component(hint: object) -> torchplug.Component | None:
+def _component(hint: object, default: object = None) -> torchplug.Component | None:
+    if isinstance(default, torchplug.Component):
+        return default
     if typing.get_origin(hint) is typing.Annotated:
         marks = [m for m in hint.__metadata__ if isinstance(m, torchplug.Component)]
         return marks[0] if marks else None
@@ -132,7 +138,7 @@ def test_builder_has_explicit_simply_typed_parameters(torchplug_registry, catego
         hint = hints[parameter.name]
         if category == "scheduler" and parameter.name == "optimizer":
             continue
-        if _component(hint) is None:
+        if _component(hint, parameter.default) is None:
             assert _is_simple(hint), f"{target}: {parameter.name}: {hint} is not a simple type"
 
 
@@ -141,10 +147,11 @@ def test_nested_component_defaults_are_installed_names(torchplug_registry, categ
     builder = torchplug_registry.get(category, name)
     hints = typing.get_type_hints(builder, include_extras=True)
     for parameter in inspect.signature(builder).parameters.values():
-        component = _component(hints[parameter.name])
+        component = _component(hints[parameter.name], parameter.default)
         if component is not None:
-            assert parameter.default in torchplug_registry.list(component.category), (
-                f"{target}: default {component.category} {parameter.default!r} is not installed"
+            default = component.default if parameter.default is component else parameter.default
+            assert default in torchplug_registry.list(component.category), (
+                f"{target}: default {component.category} {default!r} is not installed"
             )
 
 
@@ -204,3 +211,20 @@ def test_deep_check_reports_nothing_for_this_pack(torchplug_registry):
         if any(p.distribution == PACK for p in f.providers) or f.location == ours.location
     ]
     assert findings == []
+
+
+@pytest.mark.parametrize(
+    ("category", "inputs", "keywords"),
+    [
+        ("norm", ("dim",), ("eps",)),
+        ("mlp", ("dim", "hidden_dim"), ()),
+        ("attention", ("dim", "num_heads"), ("num_kv_heads",)),
+        ("router", ("dim", "num_experts", "top_k"), ()),
+    ],
+)
+def test_the_pack_declares_the_contract_of_each_nested_category_it_calls(
+    torchplug_registry, category, inputs, keywords
+):
+    contract = torchplug_registry.contract(category)
+    assert contract is not None
+    assert (contract.category, contract.inputs, contract.keywords) == (category, inputs, keywords)

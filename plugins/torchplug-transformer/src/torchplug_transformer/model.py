@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
 
 import torch
 from torch import nn
-from torchplug import Component
-
-from ._nested import require_factory
+from torchplug import Component, require_factory
 
 
 class Block(nn.Module):
@@ -106,9 +103,9 @@ def build_gpt(
     learned_positions: bool = False,
     tie_embeddings: bool = False,
     init_std: float = 0.02,
-    norm: Annotated[Callable[..., nn.Module], Component("norm")] = "rmsnorm",
-    attention: Annotated[Callable[..., nn.Module], Component("attention")] = "causal",
-    mlp: Annotated[Callable[..., nn.Module], Component("mlp")] = "swiglu",
+    norm: Callable[..., nn.Module] = Component("norm", "rmsnorm"),
+    attention: Callable[..., nn.Module] = Component("attention", "causal"),
+    mlp: Callable[..., nn.Module] = Component("mlp", "swiglu"),
 ) -> GPT:
     """A decoder-only language model (``hidden_dim`` defaults to ``mlp_ratio * dim``)."""
     if hidden_dim is None:

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
 
 import torch
 from torch import nn
-from torchplug import Component
-
-from ._nested import require_factory
+from torchplug import Component, require_factory
 
 
 class MoE(nn.Module):
@@ -56,8 +53,8 @@ def build_moe(
     hidden_dim: int,
     num_experts: int = 8,
     top_k: int = 2,
-    expert: Annotated[Callable[..., nn.Module], Component("mlp")] = "swiglu",
-    router: Annotated[Callable[..., nn.Module], Component("router")] = "softmax_topk",
+    expert: Callable[..., nn.Module] = Component("mlp", "swiglu"),
+    router: Callable[..., nn.Module] = Component("router", "softmax_topk"),
 ) -> MoE:
     """A sparse mixture of `num_experts` MLPs, each ``hidden_dim`` wide; `top_k` run per token."""
     return MoE(dim, hidden_dim, num_experts, top_k, expert, router)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
 
 from torch import nn
-from torchplug import Component
+from torchplug import Component, require_factory
 
 
 def build_tiny_mlp(
@@ -14,17 +13,12 @@ def build_tiny_mlp(
     out_features: int,
     hidden: int = 64,
     layers: int = 2,
-    activation: Annotated[Callable[[], nn.Module], Component("activation")] = "gelu",
+    activation: Callable[[], nn.Module] = Component("activation", "gelu"),
 ) -> nn.Sequential:
     """`layers` hidden layers of width `hidden`, each followed by `activation`, then an output layer."""
     # Through torchplug.registry.build, `activation` arrives as a factory built from the config's
     # spec ("gelu" or {type = "leaky_relu", negative_slope = 0.1}); a direct caller passes one.
-    if not callable(activation):
-        raise TypeError(
-            f"activation={activation!r} is a config spec: build the model with "
-            'torchplug.registry.build("model", {...}), or pass a callable such as '
-            'torchplug.registry.get("activation", "gelu").'
-        )
+    activation = require_factory(activation, "activation", "activation")
     if layers < 0 or hidden < 1:
         raise ValueError(f"layers={layers} must be at least 0 and hidden={hidden} at least 1.")
     modules: list[nn.Module] = []

@@ -2,8 +2,8 @@
 
 It builds every component of a config through the registry, checks that all ranks resolved the
 same set, trains with DistributedDataParallel under torchrun (gloo on CPU, nccl on CUDA), and
-reports progress and checkpoints through pluggy hooks. This module imports torch; nothing below
-it in the core does.
+reports progress and checkpoints through pluggy hooks (the events of `hookspecs`). This module
+imports torch at its top; the modules that only read configs and resolve components do not.
 """
 
 from __future__ import annotations
@@ -18,13 +18,12 @@ from typing import Any, TextIO
 
 import torch
 from torch.utils.data import DataLoader, DistributedSampler
+from torchplug import ConfigError, Registry, TorchplugError
+from torchplug.build import ComponentFactory
 
-from ._build import ComponentFactory
-from ._config import TrainSettings
-from ._errors import ConfigError, TorchplugError
-from ._identity import PROVENANCE_ATTRIBUTE
-from ._lock import Resolved, from_json, to_json
-from ._registry import Registry
+from . import hookspecs
+from .config import TrainSettings
+from .lock import Resolved, from_json, to_json
 
 _CHECKPOINT_FORMAT = 1
 
@@ -65,17 +64,10 @@ class TrainingRun:
             "step": self.step,
             "model": self.unwrapped_model().state_dict(),
             "optimizer": self.optimizer.state_dict(),
-            "scheduler": _plain_state(self.scheduler) if self.scheduler is not None else None,
+            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
             "config": self.config,
             "lock": to_json(self.resolved),
         }
-
-
-def _plain_state(scheduler: Any) -> dict[str, Any]:
-    # An LR scheduler's state_dict is its __dict__, which holds the provenance record `build`
-    # attached: keep checkpoints to tensors and plain values, loadable with weights_only=True.
-    state: dict[str, Any] = scheduler.state_dict()
-    return {k: v for k, v in state.items() if k != PROVENANCE_ATTRIBUTE}
 
 
 def choose_device(requested: str) -> torch.device:
@@ -227,7 +219,9 @@ def train(
     )
     held_out = factories["eval_dataset"]() if "eval_dataset" in factories else dataset
     eval_loader = DataLoader(held_out, batch_size=settings.batch_size, shuffle=False)
-    hook = registry.plugin_manager.hook
+    manager = registry.plugin_manager
+    manager.add_hookspecs(hookspecs)  # the loop's own events, beside the core's
+    hook = manager.hook
     hook.torchplug_train_start(run=run)
     progress = _Progress(settings.steps, run.step, settings.log_every, run.is_main, out)
     batches = _batches(loader, sampler, start_epoch=run.step // max(len(loader), 1))

@@ -14,17 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._errors import TorchplugError
+from .._errors import NoProvenanceError
 
 PROVENANCE_ATTRIBUTE = "__torchplug_provenance__"
 # For objects that refuse new attributes but can be weakly referenced: keyed by identity (an
 # equal object is not the same build), each entry dropped when its object dies.
 _side_table: dict[int, tuple[weakref.ref[Any], Provenance]] = {}
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
-
-
-class NoProvenanceError(TorchplugError, LookupError):
-    """The object was not built by `Registry.build`, or cannot carry a record."""
 
 
 @dataclass(frozen=True)
@@ -106,28 +102,31 @@ def canonical(value: Any) -> Any:
 
 
 def attach(obj: Any, record: Provenance) -> None:
-    """Record how `obj` was built, as an attribute or, failing that, in a weak side table."""
+    """Record how `obj` was built, beside it rather than in it.
+
+    A weak side table first: an attribute would show up in the object's own state (an LR
+    scheduler's ``state_dict`` is its ``__dict__``) and in its checkpoints. Objects that cannot be
+    weakly referenced get an attribute instead, when they take one.
+    """
     try:
-        object.__setattr__(obj, PROVENANCE_ATTRIBUTE, record)
-        return
-    except (AttributeError, TypeError):
-        pass
-    try:
-        reference = weakref.ref(obj)
+        key = id(obj)
+        reference = weakref.ref(obj, lambda _, key=key: _side_table.pop(key, None))  # type: ignore[misc]
     except TypeError:
-        return  # ints, tuples and the like: `provenance` will say it has none
-    key = id(obj)
+        try:
+            object.__setattr__(obj, PROVENANCE_ATTRIBUTE, record)
+        except (AttributeError, TypeError):
+            pass  # ints, tuples and the like: `provenance` will say it has none
+        return
     _side_table[key] = (reference, record)
-    weakref.finalize(obj, _side_table.pop, key, None)
 
 
 def provenance(obj: Any) -> Provenance:
     """How `obj` was built: category, name, provider, version and resolved hyperparameters."""
-    record = getattr(obj, PROVENANCE_ATTRIBUTE, None)
-    if isinstance(record, Provenance):
-        return record
     entry = _side_table.get(id(obj))
     found = entry[1] if entry is not None and entry[0]() is obj else None
+    if found is None:
+        record = getattr(obj, PROVENANCE_ATTRIBUTE, None)
+        found = record if isinstance(record, Provenance) else None
     if found is None:
         raise NoProvenanceError(
             f"{type(obj).__qualname__} object has no provenance: only objects returned by "

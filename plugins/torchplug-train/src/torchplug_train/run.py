@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from ._build import ComponentFactory
-from ._config import TrainSettings, load_config
-from ._distributed import agree, destroy_process_group, environment_rank, init_process_group
-from ._errors import TorchplugError
-from ._lock import (
+from torchplug import Registry, TorchplugError
+from torchplug.build import ComponentFactory
+
+from .config import TrainSettings, load_config
+from .distributed import agree, destroy_process_group, environment_rank, init_process_group
+from .lock import (
     Resolved,
     default_lock_path,
     format_table,
@@ -26,7 +27,6 @@ from ._lock import (
     verify_against,
     write_lock,
 )
-from ._registry import Registry
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def run_command(
             )
         state = None
         if options.resume:
-            from ._trainer import read_checkpoint, recorded_set
+            from .trainer import read_checkpoint, recorded_set
 
             state = read_checkpoint(options.resume)
             if not options.allow_mismatch:
@@ -140,7 +140,7 @@ def _train(
     ranks: tuple[int, int, int],
     out: TextIO,
 ) -> dict[str, float]:
-    from ._trainer import TrainingRun, choose_device, train
+    from .trainer import TrainingRun, choose_device, train
 
     rank, world_size, local_rank = ranks
     device = choose_device(options.device)

@@ -1,7 +1,7 @@
 """First-party hook plugins of the training loop: a metrics logger and a checkpoint saver.
 
-They are declared in torchplug's own ``torchplug.hooks`` entry-point group, so they are loaded the
-way any third-party hook plugin is, and ``TORCHPLUG_DISABLE=torchplug`` would turn them off. They act
+They are declared in this pack's ``torchplug.hooks`` entry-point group, so they are loaded the way
+any third-party hook plugin is, and ``TORCHPLUG_DISABLE=torchplug-train`` would turn them off. They act
 on rank 0 only. This module does not import torch at import time: hooks load on first hook call.
 """
 
@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any, TextIO
 
-from ._hookspecs import hookimpl
+from torchplug import hookimpl
 
 
 class MetricsLogger:

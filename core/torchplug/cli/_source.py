@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, cast
 
-from ._discovery import split_target
+from .._metadata import split_target
 from ._locate import ModuleFile, Unreadable, editable_mappings, locate_module
 
 #: Re-exports followed before giving up: deep enough for torch.nn, short of any cycle.
@@ -511,10 +511,10 @@ def inspect_imported(target: str) -> ComponentSource:
 
     Runs the plugin's module, so it also answers for compiled code and names made at import time.
     """
-    from ._component import _import_target
+    from .._loading import import_target
 
     try:
-        obj = _import_target(target)
+        obj = import_target(target)
     except Exception as exc:
         return ComponentSource(
             target, "unknown", imported=True, note=f"import failed: {type(exc).__name__}: {exc}"

@@ -2,7 +2,9 @@
 
 A training loop calls an optimizer builder as ``fn(params, **hyperparameters)``, a norm as
 ``fn(dim, eps=...)``; a builder whose signature cannot take that call fails at the call site, deep in
-a run. Contracts make that mismatch a finding of ``check(deep=True)`` instead.
+a run. Contracts make that mismatch a finding of ``check(deep=True)`` instead. The core declares
+none: the code that calls a category's builders declares its contract, in the entry-point group
+``torchplug.contracts`` (the training loop's pack declares model, optimizer, scheduler, ...).
 """
 
 from __future__ import annotations
@@ -10,7 +12,13 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from .._errors import ConfigError
+from .._resolution import duplicate_error
+
+if TYPE_CHECKING:
+    from .._catalog import Catalog
 
 
 @dataclass(frozen=True)
@@ -72,28 +80,23 @@ class Contract:
         return problems
 
 
-#: The categories of a training loop and the calls their builders answer (KempnerForge's table).
-BUILTIN_CONTRACTS: dict[str, Contract] = {
-    c.category: c
-    for c in (
-        Contract("model", returns="nn.Module"),
-        Contract("optimizer", ("params",), returns="torch.optim.Optimizer"),
-        Contract("scheduler", ("optimizer",), returns="an LR scheduler"),
-        Contract("loss", returns="callable (logits, targets) -> scalar tensor"),
-        Contract("norm", ("dim",), ("eps",), returns="nn.Module"),
-        Contract("activation", returns="nn.Module"),
-        Contract("mlp", ("dim", "hidden_dim"), returns="nn.Module (B, T, dim) -> (B, T, dim)"),
-        Contract(
-            "attention",
-            ("dim", "num_heads"),
-            ("num_kv_heads",),
-            returns="nn.Module (B, T, dim) -> (B, T, dim), causal",
-        ),
-        Contract(
-            "router",
-            ("dim", "num_experts", "top_k"),
-            returns="nn.Module tokens -> (weights, expert indices)",
-        ),
-        Contract("dataset", returns="a map-style torch Dataset of (inputs, targets) samples"),
-    )
-}
+def installed_contract(catalog: Catalog, category: str) -> Contract | None:
+    """The contract installed packs declare for `category` (imported now), or None.
+
+    Several packs may declare the same contract (two training loops calling optimizers alike):
+    only declarations that load to different contracts are a conflict.
+    """
+    sources = catalog.group("contracts").get(category, [])
+    contracts: list[Contract] = []
+    for source in {s.provider.target: s for s in sources}.values():
+        contract, _ = source.load("contracts", category, catalog.namespace)
+        if not isinstance(contract, Contract):
+            raise ConfigError(
+                f"the contract entry point of {source.provider.describe()} is a "
+                f"{type(contract).__name__}, not a torchplug.Contract",
+                path=category,
+            )
+        contracts.append(contract)
+    if len(set(contracts)) > 1:
+        raise duplicate_error(catalog.namespace, "contracts", category, sources)
+    return contracts[0] if contracts else None

@@ -11,8 +11,9 @@ import os
 from datetime import timedelta
 from typing import Any
 
-from ._errors import TorchplugError
-from ._lock import Resolved, differences, from_json, to_json
+from torchplug import TorchplugError
+
+from .lock import Resolved, differences, from_json, to_json
 
 
 class RankMismatchError(TorchplugError):

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from torchplug.testing import FakeSite
 
-ROOT = Path(__file__).resolve().parents[1]
+#: The torchplug checkout, where examples/ lives.
+ROOT = Path(__file__).resolve().parents[3]
 pytest.importorskip("torch")
 pytest.importorskip("torchplug_data", reason="the torchplug-data pack is not installed")
 

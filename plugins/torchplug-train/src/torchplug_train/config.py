@@ -8,9 +8,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from ._build import type_problem
-from ._errors import ConfigError
-from ._names import did_you_mean
+from torchplug import ConfigError
+from torchplug.build import did_you_mean, type_problem
 
 if sys.version_info >= (3, 11):
     import tomllib

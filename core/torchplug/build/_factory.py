@@ -8,157 +8,25 @@ inside a constructor. Nothing here imports a module that no pack or registration
 
 from __future__ import annotations
 
-import functools
 import inspect
-import types
-import typing
 from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Union
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ._errors import ConfigError, TorchplugError
+from .._errors import ConfigError, TorchplugError
+from .._info import ComponentInfo
+from .._names import did_you_mean
 from ._identity import Provenance, attach
-from ._names import did_you_mean
+from ._signature import _EMPTY, _VARIADIC, Component, call_signature, parameters, type_problem
 
 if TYPE_CHECKING:
-    from ._component import ComponentInfo
     from ._contracts import Contract
-    from ._registry import Registry
-
-_EMPTY = inspect.Parameter.empty
-_VARIADIC = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
 
 
-@dataclass(frozen=True)
-class Component:
-    """Marks a builder parameter as a nested component of `category`.
+class Resolver(Protocol):
+    """What a factory needs of a registry: nested specs become factories of their own."""
 
-    Written as ``norm: Annotated[Callable[..., nn.Module], Component("norm")] = "rmsnorm"``:
-    `Registry.build` turns the spec given for ``norm`` (a name or a ``{"type": ...}`` table) into a
-    `ComponentFactory` that builds it through the registry when the builder calls it with runtime
-    inputs, e.g. ``norm(dim)``. Direct callers of the builder pass such a callable themselves.
-    """
-
-    category: str
-
-
-@dataclass(frozen=True)
-class _Parameter:
-    name: str
-    kind: inspect._ParameterKind
-    default: Any
-    annotation: Any  # resolved type hint, or _EMPTY
-    component: str | None  # the category of a nested component
-
-    @property
-    def required(self) -> bool:
-        return self.default is _EMPTY and self.kind not in _VARIADIC
-
-
-def _hints(builder: Callable[..., Any]) -> dict[str, Any]:
-    target = builder.__init__ if inspect.isclass(builder) else builder
-    try:
-        return typing.get_type_hints(target, include_extras=True)
-    except Exception:
-        pass
-    # One unresolvable annotation (say a return type imported under TYPE_CHECKING) must not
-    # cost the others: resolve each on its own; what still fails is not type-checked.
-    namespace = dict(getattr(target, "__globals__", {}))
-    hints = {}
-    for name, annotation in getattr(target, "__annotations__", {}).items():
-        if not isinstance(annotation, str):
-            hints[name] = annotation
-            continue
-        try:
-            hints[name] = eval(annotation, namespace)  # what get_type_hints does, one at a time
-        except Exception:
-            continue
-    return hints
-
-
-def _parameters(builder: Callable[..., Any]) -> list[_Parameter] | None:
-    """The builder's parameters with resolved hints, parsed once per builder."""
-    try:
-        return _parsed_parameters(builder)
-    except TypeError:  # an unhashable callable: parse it every time
-        return _parsed_parameters.__wrapped__(builder)
-
-
-@functools.lru_cache(maxsize=1024)
-def _parsed_parameters(builder: Callable[..., Any]) -> list[_Parameter] | None:
-    try:
-        signature = inspect.signature(builder)
-    except (TypeError, ValueError):
-        return None  # no introspectable signature: the builder validates its own arguments
-    hints = _hints(builder)
-    result = []
-    for p in signature.parameters.values():
-        annotation = hints.get(p.name, p.annotation)
-        component = None
-        if typing.get_origin(annotation) is typing.Annotated:
-            metadata = getattr(annotation, "__metadata__", ())
-            component = next((m.category for m in metadata if isinstance(m, Component)), None)
-            annotation = typing.get_args(annotation)[0]
-        result.append(_Parameter(p.name, p.kind, p.default, annotation, component))
-    return result
-
-
-@functools.lru_cache(maxsize=1024)
-def _call_signature(parameters: tuple[_Parameter, ...]) -> inspect.Signature:
-    """A signature to check a call against before making it (annotations left out)."""
-    return inspect.Signature(
-        [inspect.Parameter(p.name, p.kind, default=p.default) for p in parameters]
-    )
-
-
-def _type_name(annotation: Any) -> str:
-    if isinstance(annotation, type):
-        return annotation.__name__
-    return str(annotation).replace("typing.", "")
-
-
-def type_problem(value: Any, annotation: Any) -> str | None:
-    """Why `value` does not fit a simple annotation; None when it fits or is not checkable."""
-    if annotation is _EMPTY or annotation is Any:
-        return None
-    origin = typing.get_origin(annotation)
-    args = typing.get_args(annotation)
-    wrong = f"expected {_type_name(annotation)}, got {type(value).__name__} {value!r}"
-    if annotation is bool:
-        return None if isinstance(value, bool) else wrong
-    if annotation is int:
-        return None if isinstance(value, int) and not isinstance(value, bool) else wrong
-    if annotation is float:
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        return None if ok else wrong
-    if annotation is str:
-        return None if isinstance(value, str) else wrong
-    if origin is Literal:
-        return None if value in args else f"expected one of {list(args)}, got {value!r}"
-    if origin in (Union, types.UnionType):
-        checks = [type_problem(value, a) for a in args]
-        if any(c is None for c in checks):
-            return None
-        return wrong
-    if annotation is type(None):
-        return None if value is None else wrong
-    if origin in (list, tuple) and isinstance(value, (list, tuple)):
-        if origin is tuple and args and args[-1] is not Ellipsis:
-            if len(value) != len(args):
-                return f"expected {len(args)} items, got {len(value)}"
-            pairs = list(zip(value, args, strict=True))
-        else:
-            element = args[0] if args else _EMPTY
-            pairs = [(v, element) for v in value]
-        for index, (item, item_type) in enumerate(pairs):
-            problem = type_problem(item, item_type)
-            if problem:
-                return f"item {index}: {problem}"
-        return None
-    if origin in (list, tuple):
-        return wrong
-    return None  # anything richer (tensors, callables, classes) is the builder's to check
+    def builder(self, category: str, spec: Any, *, at: str | None = None) -> ComponentFactory: ...
 
 
 def split_spec(
@@ -210,7 +78,7 @@ class ComponentFactory:
         self.config = config  # hyperparameters from the spec; nested specs are factories here
         self.path = path
         self.contract = contract
-        self._parameters = _parameters(builder)
+        self._parameters = parameters(builder)
 
     def __repr__(self) -> str:
         return f"<ComponentFactory {self.path}: {self.category} {self.name!r}>"
@@ -244,7 +112,7 @@ class ComponentFactory:
         names = set(self._positional_names()[: len(self.contract.inputs)])
         return names | {k for k in self.contract.keywords if k not in self.config}
 
-    def validate(self, registry: Registry) -> None:
+    def validate(self, registry: Resolver) -> None:
         """Check config keys, value types and nested specs; replace nested specs by factories."""
         params = self._parameters
         if params is None:
@@ -270,6 +138,12 @@ class ComponentFactory:
             if p.kind in _VARIADIC:
                 continue
             value = self.config.get(p.name, p.default)
+            if p.component is not None and isinstance(value, Component):
+                raise self._error(
+                    f"missing nested {p.component} {p.name!r}: give a name or a table with a "
+                    "'type' key",
+                    p.name,
+                )
             if p.component is not None and isinstance(value, (str, Mapping)):
                 self.config[p.name] = registry.builder(
                     p.component, value, at=f"{self.path}.{p.name}"
@@ -338,9 +212,9 @@ class ComponentFactory:
         if self._parameters is not None:
             try:
                 try:
-                    signature = _call_signature(tuple(self._parameters))
+                    signature = call_signature(tuple(self._parameters))
                 except TypeError:  # an unhashable default such as a list: build it afresh
-                    signature = _call_signature.__wrapped__(tuple(self._parameters))
+                    signature = call_signature.__wrapped__(tuple(self._parameters))
                 signature.bind(*args, **call_kwargs)
             except TypeError as exc:
                 raise self._error(f"cannot call the builder with these arguments: {exc}") from None
@@ -355,30 +229,3 @@ class ComponentFactory:
         runtime = set(self._positional_names()[: len(args)]) | set(kwargs)
         attach(obj, self._provenance(runtime))
         return obj
-
-
-def fingerprint(
-    spec_or_obj: Any, category: str | None = None, *, registry: Registry | None = None
-) -> str:
-    """A stable hex digest of a component's identity and resolved hyperparameters.
-
-    Takes an object built by `Registry.build`, its `Provenance`, a `ComponentFactory`, or a spec
-    (name or ``{"type": ...}`` table) together with its `category`.
-    """
-    from ._identity import provenance
-
-    if isinstance(spec_or_obj, Provenance):
-        return spec_or_obj.fingerprint()
-    if isinstance(spec_or_obj, ComponentFactory):
-        return spec_or_obj.provenance.fingerprint()
-    if isinstance(spec_or_obj, (str, Mapping)):
-        if category is None:
-            raise TypeError(
-                "fingerprint of a spec needs its category, e.g. fingerprint(spec, 'model')"
-            )
-        if registry is None:
-            from . import registry as default_registry
-
-            registry = default_registry
-        return registry.builder(category, spec_or_obj).provenance.fingerprint()
-    return provenance(spec_or_obj).fingerprint()

@@ -1,7 +1,8 @@
 """Providers of components and their lazy, once-only loading.
 
 A `Source` is one loadable thing: an installed entry point (imported on first use) or an object
-registered in-process. `Provider` and `ComponentInfo` are the read-only views users see.
+registered in-process; `Provider` is the read-only view of who provides it. This layer imports
+what an entry point names and knows nothing of categories' meaning, resolution or registries.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from ._discovery import EntryRecord, split_target
 from ._errors import PluginLoadError
+from ._metadata import EntryRecord, split_target
 
 _UNLOADED: Any = object()
 # The sources this thread is importing right now, innermost last: a module that registers its own
@@ -44,37 +45,6 @@ class Provider:
         if self.distribution is None:
             return f"local registration ({self.target})"
         return f"{self.distribution} {self.version} ({self.target})"
-
-
-@dataclass(frozen=True)
-class ComponentInfo:
-    """What is known of one name in one category, read from metadata without importing anything."""
-
-    category: str
-    name: str
-    status: str  # "ok", "conflict", "disabled" or "broken"
-    providers: tuple[Provider, ...]  # every provider; the one `get` would use first when resolved
-    aliases: tuple[str, ...] = ()  # other names of the same provider
-    loaded: bool = False
-    problem: str | None = None  # why it is broken, conflicted or disabled
-    preferred: str | None = None  # the distribution chosen with `prefer`, if any
-
-    @property
-    def provider(self) -> Provider | None:
-        """The provider `get` resolves to, or None while the name is conflicted or disabled."""
-        return self.providers[0] if self.status in ("ok", "broken") else None
-
-    @property
-    def distribution(self) -> str | None:
-        return self.provider.distribution if self.provider else None
-
-    @property
-    def version(self) -> str | None:
-        return self.provider.version if self.provider else None
-
-    @property
-    def target(self) -> str | None:
-        return self.provider.target if self.provider else None
 
 
 def describe_entry(record: EntryRecord, namespace: str) -> str:
@@ -133,7 +103,7 @@ class Source:
                 stack = _importing.stack = []
             stack.append(self)
             try:
-                obj = _import_target(self.record.value)
+                obj = import_target(self.record.value)
             except Exception as exc:
                 self._error = self._load_error(category, name, namespace, exc)
                 raise self._error from exc
@@ -160,7 +130,7 @@ class Source:
         return error
 
 
-def _import_target(value: str) -> Any:
+def import_target(value: str) -> Any:
     """Import ``module:attr.path`` the way an entry point's ``load()`` does."""
     try:
         module_name, attr_path = split_target(value)

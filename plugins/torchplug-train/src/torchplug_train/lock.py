@@ -13,13 +13,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._build import ComponentFactory, split_spec
-from ._conflicts import conflict_fixes
-from ._errors import ConfigError, TorchplugError
-from ._names import did_you_mean, render_table
+from torchplug import ConfigError, TorchplugError
+from torchplug.build import ComponentFactory, did_you_mean, split_spec
+from torchplug.cli import render_table
 
 if TYPE_CHECKING:
-    from ._registry import Registry
+    from torchplug import Registry
 
 #: Config tables the reference training loop builds through the registry, in build order, with
 #: the category each is built from (``eval_dataset`` is a second dataset, for held-out loss).
@@ -64,15 +63,12 @@ def preflight(registry: Registry, config: Mapping[str, Any]) -> None:
         default = contract.default_type if contract else None
         name, _ = split_spec(config[table], category, default, table)
         try:
+            registry.provider(category, name)  # settles a conflict exactly as `get` would
             info = registry.info(category, name)
         except TorchplugError as exc:
-            problems.append(f"{table}: {exc}")
+            problems.append(f"{table}: " + str(exc).replace("\n", "\n  "))
             continue
-        if info.status == "conflict":
-            providers = "; ".join(p.describe() for p in info.providers)
-            fixes = " ".join(conflict_fixes(category, name, info.providers))
-            problems.append(f"{table}: {category} {name!r} is provided by {providers}. {fixes}")
-        elif info.status in ("disabled", "broken"):
+        if info.status in ("disabled", "broken"):
             problems.append(f"{table}: {category} {name!r} is {info.status}: {info.problem}")
     if problems:
         raise ConfigError(

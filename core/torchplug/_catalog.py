@@ -1,0 +1,328 @@
+"""The state behind one registry namespace: installed sources, local registrations and choices.
+
+Installed metadata is scanned once, on first need (through the on-disk cache); local registrations,
+preferences, deprecations and the disable list sit beside it under one lock. Every change bumps
+`generation` and empties `hot`, the registry's map of resolved objects, so no stale answer survives.
+This layer answers "which source, in what state" and loads sources; the public API is `Registry`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from . import _env
+from ._errors import ComponentNotFoundError, DuplicateComponentError
+from ._hooks import HookRelay
+from ._index import SourceIndex, SourceKey, index_sources, loaded_sources
+from ._info import ComponentInfo, DistributionInfo
+from ._loading import Provider, Source, importing_now
+from ._metadata import InstalledIndex, find_entry_points
+from ._names import RESERVED_CATEGORIES, normalize_distribution, not_found_hint, split_qualified
+from ._resolution import describe, providers_text, resolve
+
+
+def _target_of(obj: Any) -> str:
+    module = getattr(obj, "__module__", None) or type(obj).__module__
+    qualname = getattr(obj, "__qualname__", None) or type(obj).__qualname__
+    return f"{module}:{qualname}"
+
+
+class Catalog:
+    """Sources by category and name for one namespace, and the user's choices among them."""
+
+    def __init__(self, namespace: str, autoload: bool | None, disabled: Iterable[str]) -> None:
+        self.namespace = namespace
+        self.lock = threading.RLock()
+        self._autoload = autoload  # None: follow TORCHPLUG_AUTOLOAD
+        self._disabled_by_api = {normalize_distribution(d) for d in disabled}
+        self._disabled_by_env: frozenset[str] = frozenset()
+        self.disabled: frozenset[str] = frozenset(self._disabled_by_api)
+        self._tables: SourceIndex | None = None
+        self._retained: dict[SourceKey, Source] = {}  # loaded providers, by identity
+        self.local: dict[str, dict[str, Source]] = {}
+        self.preferred: dict[tuple[str, str], str] = {}
+        self.deprecated: dict[tuple[str, str], str] = {}  # (category, old) -> new, local
+        # Resolved objects by category and requested name: the registry's hot path reads it
+        # without a lock. Emptied in place by `changed`; `generation` stops a racing resolve from
+        # writing an answer computed before the change.
+        self.hot: dict[str, dict[str, Any]] = {}
+        self.generation = 0
+        self.relay = HookRelay(namespace, self.enabled_hook_sources)
+
+    # ----------------------------------------------------------------- scanning and state
+
+    @property
+    def tables(self) -> SourceIndex:
+        """The installed sources, scanned on first need."""
+        tables = self._tables
+        if tables is None:
+            with self.lock:
+                if self._tables is None:
+                    self._scan(previous=None)
+                tables = self._tables
+                assert tables is not None
+        return tables
+
+    def _scan(self, previous: SourceIndex | None) -> None:
+        autoload = (
+            _env.flag(_env.AUTOLOAD, default=True) if self._autoload is None else self._autoload
+        )
+        self._disabled_by_env = frozenset(
+            normalize_distribution(d) for d in _env.names(_env.DISABLE)
+        )
+        self.disabled = frozenset(self._disabled_by_api | self._disabled_by_env)
+        if autoload:
+            from ._cache import cached_scan
+
+            index = cached_scan(
+                self.namespace,
+                lambda: find_entry_points(self.namespace),
+                refresh=previous is not None,
+            )
+        else:
+            index = InstalledIndex(self.namespace)
+        if previous is not None:  # keep loaded providers, even across a scan that lacks them
+            self._retained.update(loaded_sources(previous))
+        self._tables = index_sources(index, self._retained)
+        self.changed()
+
+    def changed(self) -> None:
+        """Forget every resolved answer: something that could change one has changed."""
+        with self.lock:
+            self.generation += 1
+            self.hot.clear()
+
+    def refresh(self) -> None:
+        importlib.invalidate_caches()
+        with self.lock:
+            self._scan(previous=self._tables)
+        # Outside the lock: the relay holds its own lock while importing hook plugins, which may
+        # register components (relay lock, then this lock). Never the reverse.
+        self.relay.reset_failures()
+
+    def set_autoload(self, enabled: bool | None) -> None:
+        with self.lock:
+            self._autoload = enabled
+            if self._tables is not None:
+                self._scan(previous=self._tables)  # loaded providers stay loaded
+
+    def set_disabled(self, distributions: Iterable[str], blocked: bool) -> None:
+        with self.lock:
+            names = {normalize_distribution(d) for d in distributions}
+            if blocked:
+                self._disabled_by_api.update(names)
+            else:
+                self._disabled_by_api.difference_update(names)
+            self.disabled = frozenset(self._disabled_by_api | self._disabled_by_env)
+            self.changed()
+
+    def is_disabled(self, source: Source) -> bool:
+        return source.provider.distribution in self.disabled
+
+    def enabled_hook_sources(self) -> list[Source]:
+        return [s for s in self.tables.hooks if not self.is_disabled(s)]
+
+    def installed(self, category: str, name: str) -> list[Source]:
+        """Every installed provider of a bare name, disabled ones included."""
+        return self.tables.components.get(category, {}).get(name, [])
+
+    def enabled(self, category: str, name: str) -> list[Source]:
+        return [s for s in self.installed(category, name) if not self.is_disabled(s)]
+
+    # ----------------------------------------------------------------- local changes
+
+    def register(self, category: str, names: list[str], obj: Any, *, override: bool) -> None:
+        """Register `obj` under `names`, unless it is an installed provider registering itself."""
+        target = _target_of(obj)
+        with self.lock:
+            if self._registers_itself(self.enabled(category, names[0]), target):
+                # The module of an installed entry point registers its own component (decorator
+                # style): that is the installed provider, not a rival; the entry point says
+                # what `get` returns.
+                return
+            for each in names:
+                self._check_free(category, each, obj, target, override)
+            source = Source(Provider(None, None, target), obj=obj)
+            source.names.extend(names)
+            local_names = self.local.setdefault(category, {})
+            for each in names:
+                local_names[each] = source
+            self.changed()
+
+    @staticmethod
+    def _registers_itself(installed: list[Source], target: str) -> bool:
+        """True while one of `installed` is being imported on this thread (whatever the module
+        path: packages re-export), or when the target names the object's own module and attribute."""
+        loading = importing_now()
+        return any(s in loading or s.provider.target == target for s in installed)
+
+    def _check_free(self, category: str, name: str, obj: Any, target: str, override: bool) -> None:
+        existing = self.local.get(category, {}).get(name)
+        installed = self.enabled(category, name)
+        if override or (existing is not None and existing.obj is obj and not installed):
+            return  # replacing on purpose, or the same object again: nothing to choose between
+        if installed or existing is not None:
+            rivals = [s.provider for s in installed]
+            if existing is not None:
+                rivals.insert(0, existing.provider)
+            raise DuplicateComponentError(
+                f"Cannot register {category} {name!r} ({target}): it is already provided by "
+                + "; ".join(p.describe() for p in rivals)
+                + ". Choose another name, or pass override=True to replace it in this process.",
+                category=category,
+                name=name,
+            )
+
+    def unregister(self, category: str, name: str) -> None:
+        with self.lock:
+            names = self.local.get(category, {})
+            if name not in names:
+                raise ComponentNotFoundError(
+                    f"No local registration {category} {name!r} to remove. "
+                    + not_found_hint(name, names),
+                    category=category,
+                    name=name,
+                )
+            del names[name]
+            self.changed()
+
+    def prefer(self, category: str, name: str, distribution: str | None) -> None:
+        with self.lock:
+            if distribution is None:
+                self.preferred.pop((category, name), None)
+                self.changed()
+                return
+            wanted = normalize_distribution(distribution)
+            sources = self.installed(category, name)
+            if wanted not in {s.provider.distribution for s in sources}:
+                raise ComponentNotFoundError(
+                    f"Cannot prefer {wanted!r} for {category} {name!r}: that distribution does "
+                    "not provide it. Providers: " + providers_text(sources, None),
+                    category=category,
+                    name=name,
+                )
+            self.preferred[(category, name)] = wanted
+            self.changed()
+
+    def deprecate(self, category: str, old: str, new: str) -> None:
+        with self.lock:
+            self.deprecated[(category, old)] = new
+            self.changed()
+
+    def replacement(self, category: str, name: str) -> str | None:
+        """The new name of a deprecated `name`, when nothing provides `name` itself."""
+        if ":" in name or name in self.local.get(category, {}):
+            return None
+        if self.installed(category, name):
+            return None
+        new = self.deprecated.get((category, name))
+        if new is None and (category, name) in self.tables.deprecated:
+            new = self.tables.deprecated[(category, name)][0]
+        return new
+
+    # ----------------------------------------------------------------- resolving and loading
+
+    def lookup(self, category: str, name: str, *, hooks: bool = True) -> tuple[Source, str] | None:
+        """The source `get` uses and the bare name; None when this namespace lacks it; or raise."""
+        _, bare = split_qualified(name)
+        source = resolve(
+            self.namespace,
+            category,
+            name,
+            self.installed(category, bare),
+            self.local.get(category, {}).get(bare),
+            self.disabled,
+            self.preferred.get((category, bare)),
+            self._ask_hooks if hooks else None,
+        )
+        return None if source is None else (source, bare)
+
+    def _ask_hooks(self, category: str, name: str, candidates: list[Provider]) -> Any:
+        hook = self.relay.manager.hook
+        return hook.torchplug_resolve_conflict(category=category, name=name, candidates=candidates)
+
+    def load(self, source: Source, category: str, name: str) -> Any:
+        """The source's object, imported now if needed; a first load is announced to the hooks."""
+        obj, newly = source.load(category, name, self.namespace)
+        if newly:
+            # Describe the provider that was loaded, whichever way it was chosen (qualified name,
+            # preference, hook): the info of the bare name may still say "conflict".
+            info = describe(category, name, [source], None, frozenset(), {})
+            self.relay.manager.hook.torchplug_component_loaded(
+                category=category, name=name, obj=obj, info=info
+            )
+        return obj
+
+    # ----------------------------------------------------------------- describing
+
+    def describe(self, category: str, name: str) -> ComponentInfo:
+        return describe(
+            category,
+            name,
+            self.installed(category, name),
+            self.local.get(category, {}).get(name),
+            self.disabled,
+            self.preferred,
+        )
+
+    def has_name(self, category: str, name: str) -> bool:
+        return bool(self.installed(category, name)) or name in self.local.get(category, {})
+
+    def categories(self) -> set[str]:
+        return set(self.tables.components) | {c for c, n in self.local.items() if n}
+
+    def names(self, category: str, *, include_deprecated: bool) -> set[str]:
+        local = self.local.get(category, {})
+        names = set(local)
+        for name, sources in self.tables.components.get(category, {}).items():
+            if any(not self.is_disabled(s) for s in sources):
+                names.add(name)
+        if include_deprecated:
+            names.update(o for c, o in self.tables.deprecated if c == category)
+            names.update(o for c, o in self.deprecated if c == category)
+        return names
+
+    def keys(self) -> set[tuple[str, str]]:
+        """(category, name) of every installed or local name, disabled and conflicted ones too."""
+        keys = {(c, n) for c, names in self.tables.components.items() for n in names}
+        return keys | {(c, n) for c, names in self.local.items() for n in names}
+
+    def distributions(self) -> list[DistributionInfo]:
+        tables = self.tables
+        counts: dict[str, dict[str, int]] = {}  # location -> category -> entry points
+        for record in tables.index.entries:
+            if record.category not in ("contracts", "deprecated"):
+                per_dist = counts.setdefault(record.location, {})
+                per_dist[record.category] = per_dist.get(record.category, 0) + 1
+        result = []
+        for dist in tables.index.distributions:
+            found = counts.get(dist.location, {})
+            hooks = found.pop("hooks", 0)
+            commands = found.pop("commands", 0)
+            components = {c: n for c, n in sorted(found.items()) if c not in RESERVED_CATEGORIES}
+            result.append(
+                DistributionInfo(
+                    dist.name,
+                    dist.display_name,
+                    dist.version,
+                    dist.location,
+                    dist.name in self.disabled,
+                    components,
+                    hooks,
+                    commands,
+                )
+            )
+        return sorted(result, key=lambda d: d.name)
+
+    def group(self, group: str) -> dict[str, list[Source]]:
+        """The enabled sources of a reserved group by name: ``contracts`` or ``commands``."""
+        tables = self.tables
+        by_name = tables.contracts if group == "contracts" else tables.commands
+        return {
+            name: enabled
+            for name, sources in by_name.items()
+            if (enabled := [s for s in sources if not self.is_disabled(s)])
+        }

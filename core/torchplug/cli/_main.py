@@ -1,0 +1,207 @@
+"""The ``torchplug`` script: global options, the installed commands, and one place for errors.
+
+Subcommands come from the entry-point group ``torchplug.commands``: ``torchplug --help`` lists them
+with the first line of each class docstring, read from source, so listing imports no command. Only
+the command that runs is imported; a command that cannot be imported is reported like any broken
+pack and never stops the others. Errors go to stderr as one paragraph with exit status 2;
+``--traceback`` (or TORCHPLUG_TRACEBACK=1) shows the Python traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import sys
+import warnings
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from .. import _env
+from .._errors import TorchplugError
+from .._names import did_you_mean
+
+if TYPE_CHECKING:
+    from .._loading import Provider
+    from .._registry import Registry
+
+#: Commands of first-party packs, named when the pack that provides them is not installed.
+_ELSEWHERE = {"run": "torchplug-train", "lock": "torchplug-train"}
+
+_ENVIRONMENT = f"""\
+environment:
+  {_env.DISABLE}=dist-a,dist-b   never import these distributions' entry points
+  {_env.AUTOLOAD}=0              ignore installed packs (local registrations only)
+  {_env.CACHE}=0                 do not read or write the scan cache
+  {_env.TRACEBACK}=1             show the Python traceback of an error
+  XDG_CACHE_HOME                   the scan cache lives in $XDG_CACHE_HOME/torchplug
+"""
+
+
+class CommandLineError(TorchplugError):
+    """The command line itself is wrong: an unknown command, or one that cannot be loaded."""
+
+
+def _global_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="torchplug",
+        description="Discover, inspect and check the torchplug components of installed packs.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        add_help=False,
+    )
+    parser.add_argument("-h", "--help", action="store_true", help="show this help and exit")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    parser.add_argument(
+        "--traceback", action="store_true", help="show the Python traceback of an error"
+    )
+    parser.add_argument(
+        "--namespace",
+        default="torchplug",
+        help="read the entry-point groups NAMESPACE.<category> of a framework's own registry "
+        "(default: torchplug)",
+    )
+    parser.add_argument("command", nargs="?", metavar="COMMAND", help="the command to run")
+    parser.add_argument("arguments", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    return parser
+
+
+def _one_line_help(provider: Provider) -> str:
+    """The first line of the command class's docstring, read from source: nothing is imported."""
+    from ._source import read_source
+
+    docstring = read_source(provider.target, provider.location).docstring or ""
+    return docstring.strip().splitlines()[0] if docstring.strip() else ""
+
+
+def _help(parser: argparse.ArgumentParser, commands: dict[str, list[Provider]]) -> str:
+    rows = []
+    for name, providers in commands.items():
+        rows.append(f"  {name:<14}{_one_line_help(providers[0])}")
+    listed = "\n".join(rows) or "  (none installed: reinstall torchplug)"
+    missing = sorted(set(_ELSEWHERE) - set(commands))
+    if missing:
+        packs = sorted({_ELSEWHERE[m] for m in missing})
+        listed += f"\n  ({', '.join(missing)}: install {', '.join(packs)})"
+    return (
+        parser.format_help().rstrip()
+        + f"\n\ncommands (torchplug COMMAND --help for each):\n{listed}\n\n{_ENVIRONMENT}"
+    )
+
+
+def _registry_for(namespace: str) -> Registry:
+    from .._registry import Registry, default_registry
+
+    return default_registry if namespace == "torchplug" else Registry(namespace)
+
+
+def _version() -> str:
+    import importlib_metadata
+
+    try:
+        return importlib_metadata.version("torchplug")
+    except importlib_metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def _unknown(
+    name: str, commands: dict[str, list[Provider]], registry: Registry
+) -> CommandLineError:
+    if name in _ELSEWHERE:
+        pack = _ELSEWHERE[name]
+        if pack in registry.disabled:
+            return CommandLineError(
+                f"'{name}' is a command of the {pack} pack, which {_env.DISABLE} blocks. Remove "
+                f"{pack} from {_env.DISABLE} to run it."
+            )
+        return CommandLineError(
+            f"'{name}' is a command of the {pack} pack, which is not installed. Install it with "
+            f"`pip install {pack}` (from a torchplug checkout: `python -m pip install -c "
+            f"tests/constraints.txt ./plugins/{pack}`), then run `torchplug {name}` again."
+        )
+    return CommandLineError(
+        f"unknown command {name!r}.{did_you_mean(name, commands)} Installed commands: "
+        f"{', '.join(commands) or 'none'}; `torchplug --help` describes each."
+    )
+
+
+def _load(registry: Registry, name: str, providers: list[Provider]) -> Any:
+    command = registry.load_command(name)()
+    if not callable(getattr(command, "run", None)) or not callable(
+        getattr(command, "add_arguments", None)
+    ):
+        provider = providers[0]
+        raise CommandLineError(
+            f"the command {name!r} of {provider.describe()} is not a torchplug command: it "
+            "needs the methods add_arguments(parser) and run(registry, args). Fix or reinstall "
+            f"{provider.distribution}, or block it with {_env.DISABLE}={provider.distribution}."
+        )
+    return command
+
+
+def help_text() -> str:
+    """What ``torchplug --help`` prints: the global options and every installed command."""
+    return _help(_global_parser(), _registry_for("torchplug").commands())
+
+
+def command_parser(name: str, command: Any) -> argparse.ArgumentParser:
+    """The parser of one loaded command: its docstring is the description, an example included."""
+    parser = argparse.ArgumentParser(
+        prog=f"torchplug {name}",
+        description=inspect.cleandoc(type(command).__doc__ or ""),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    command.add_arguments(parser)
+    return parser
+
+
+def load_command(name: str) -> Any:
+    """The installed command `name`, instantiated; raises a `TorchplugError` naming what to do."""
+    commands_from = _registry_for("torchplug")
+    commands = commands_from.commands()
+    if name not in commands:
+        raise _unknown(name, commands, commands_from)
+    return _load(commands_from, name, commands[name])
+
+
+def _run(argv: list[str], registry: Registry | None) -> int:
+    parser = _global_parser()
+    options = parser.parse_args(argv)
+    if options.version:
+        print(f"torchplug {_version()}")
+        return 0
+    if options.help or options.command is None:
+        print(help_text())
+        return 0
+    command = load_command(options.command)
+    if registry is None:
+        registry = _registry_for(options.namespace)
+    arguments = command_parser(options.command, command).parse_args(options.arguments)
+    return int(command.run(registry, arguments))
+
+
+def main(argv: Sequence[str] | None = None, registry: Registry | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    # A deprecated component name in a config must be seen by the person running it.
+    warnings.filterwarnings(
+        "default", message=r".* is deprecated; use ", category=DeprecationWarning
+    )
+    show_traceback = "--traceback" in args[: _command_position(args)] or _env.flag(
+        _env.TRACEBACK, default=False
+    )
+    try:
+        return _run(args, registry)
+    except TorchplugError as exc:
+        if show_traceback:
+            raise
+        print(f"torchplug: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `torchplug list | head`
+        return 0
+
+
+def _command_position(args: list[str]) -> int:
+    """Where the command name stands: global options come before it."""
+    for index, arg in enumerate(args):
+        if not arg.startswith("-") and (index == 0 or args[index - 1] != "--namespace"):
+            return index
+    return len(args)
