@@ -252,7 +252,8 @@ def test_check_exits_1_on_a_conflict_and_says_how_to_resolve_it(cli: Cli, ns: li
     result = cli(*ns, "check")
     assert result.returncode == 1
     assert "lion" in result.stdout
-    assert 'registry.prefer("optimizer", "lion"' in result.stdout
+    assert '"optimizer.lion" = "' in result.stdout  # the torchplug.toml lines to paste
+    assert "--prefer optimizer.lion=" in result.stdout
     assert "TORCHPLUG_DISABLE" in result.stdout
 
 

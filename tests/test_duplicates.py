@@ -82,9 +82,18 @@ def test_get_of_a_conflict_raises_a_value_error(conflict: Registry) -> None:
         conflict.get("optimizer", "lion")
 
 
-def test_get_of_a_conflict_imports_nothing(conflict: Registry, journal) -> None:
-    with pytest.raises(DuplicateComponentError):
-        conflict.get("optimizer", "lion")
+def test_get_of_a_conflict_imports_each_candidate_once_to_compare_them(
+    conflict: Registry, journal
+) -> None:
+    for _ in range(3):
+        with pytest.raises(DuplicateComponentError):
+            conflict.get("optimizer", "lion")
+    assert sorted(journal.lines) == ["imported tp_a.optim", "imported tp_b"]
+
+
+def test_info_and_list_of_a_conflict_import_nothing(conflict: Registry, journal) -> None:
+    assert conflict.info("optimizer", "lion").status == "conflict"
+    assert "lion" in conflict.list("optimizer")
     assert journal.lines == []
 
 
@@ -117,11 +126,13 @@ def test_the_conflict_error_says_how_to_resolve_it(conflict: Registry, fix: str)
     assert fix in str(caught.value)
 
 
-def test_the_qualified_name_the_conflict_error_suggests_works(conflict: Registry) -> None:
+def test_the_qualified_names_the_conflict_error_suggests_work(conflict: Registry) -> None:
     with pytest.raises(DuplicateComponentError) as caught:
         conflict.get("optimizer", "lion")
-    (qualified,) = set(re.findall(r'"([\w.-]+:lion)"', str(caught.value)))
-    assert conflict.get("optimizer", qualified)() == "tp_a.optim.build_lion"
+    qualified = sorted(set(re.findall(r'"([\w.-]+:lion)"', str(caught.value))))
+    assert qualified == ["pack-a:lion", "pack-b:lion"]
+    assert conflict.get("optimizer", qualified[0])() == "tp_a.optim.build_lion"
+    assert conflict.get("optimizer", qualified[1])() == "tp_b.lion"
 
 
 def test_the_conflict_error_carries_category_and_name(conflict: Registry) -> None:

@@ -175,7 +175,9 @@ def test_resolve_conflict_is_given_every_candidate(conflict: FakeSite, journal) 
     )
     with pytest.raises(DuplicateComponentError):
         conflict.registry().get("optimizer", "lion")
-    assert journal.lines == ["pack-a=1.0=tp_a:lion pack-b=1.0=tp_b:lion"]
+    # The hooks are asked first; then the candidates are imported, to compare them.
+    assert journal.lines[0] == "pack-a=1.0=tp_a:lion pack-b=1.0=tp_b:lion"
+    assert sorted(journal.lines[1:]) == ["imported tp_a", "imported tp_b"]
 
 
 def test_without_an_answer_the_conflict_stands(conflict: FakeSite) -> None:

@@ -27,6 +27,7 @@ from ._registry import default_registry as registry
 if TYPE_CHECKING:
     from ._check import CheckReport, Finding
     from ._hookspecs import hookimpl, hookspec
+    from ._preferences import PreferenceRule
     from .build import (
         Component,
         ComponentFactory,
@@ -48,6 +49,7 @@ _LAZY = {
     "Finding": "_check",
     "hookimpl": "_hookspecs",
     "hookspec": "_hookspecs",
+    "PreferenceRule": "_preferences",
 }
 
 __all__ = [
@@ -65,6 +67,7 @@ __all__ = [
     "InvalidNameError",
     "NoProvenanceError",
     "PluginLoadError",
+    "PreferenceRule",
     "Provenance",
     "Provider",
     "Registry",

@@ -21,6 +21,7 @@ from ._info import ComponentInfo, DistributionInfo
 from ._loading import Provider, Source, importing_now
 from ._metadata import InstalledIndex, find_entry_points
 from ._names import RESERVED_CATEGORIES, normalize_distribution, not_found_hint, split_qualified
+from ._preferences import PreferenceRule, Preferences
 from ._resolution import describe, providers_text, resolve
 
 
@@ -33,8 +34,11 @@ def _target_of(obj: Any) -> str:
 class Catalog:
     """Sources by category and name for one namespace, and the user's choices among them."""
 
-    def __init__(self, namespace: str, autoload: bool | None, disabled: Iterable[str]) -> None:
+    def __init__(
+        self, namespace: str, autoload: bool | None, disabled: Iterable[str], settings: bool
+    ) -> None:
         self.namespace = namespace
+        self._settings = settings  # read TORCHPLUG_PREFER and the settings files at the scan
         self.lock = threading.RLock()
         self._autoload = autoload  # None: follow TORCHPLUG_AUTOLOAD
         self._disabled_by_api = {normalize_distribution(d) for d in disabled}
@@ -43,7 +47,7 @@ class Catalog:
         self._tables: SourceIndex | None = None
         self._retained: dict[SourceKey, Source] = {}  # loaded providers, by identity
         self.local: dict[str, dict[str, Source]] = {}
-        self.preferred: dict[tuple[str, str], str] = {}
+        self.preferences = Preferences()
         self.deprecated: dict[tuple[str, str], str] = {}  # (category, old) -> new, local
         # Resolved objects by category and requested name: the registry's hot path reads it
         # without a lock. Emptied in place by `changed`; `generation` stops a racing resolve from
@@ -74,6 +78,12 @@ class Catalog:
             normalize_distribution(d) for d in _env.names(_env.DISABLE)
         )
         self.disabled = frozenset(self._disabled_by_api | self._disabled_by_env)
+        if self._settings:
+            from ._settings import preference_rules
+
+            for level in ("env", "project", "user"):
+                self.preferences.remove(level=level)
+            self.preferences.add(preference_rules())
         if autoload:
             from ._cache import cached_scan
 
@@ -191,20 +201,30 @@ class Catalog:
 
     def prefer(self, category: str, name: str, distribution: str | None) -> None:
         with self.lock:
-            if distribution is None:
-                self.preferred.pop((category, name), None)
-                self.changed()
-                return
-            wanted = normalize_distribution(distribution)
-            sources = self.installed(category, name)
-            if wanted not in {s.provider.distribution for s in sources}:
-                raise ComponentNotFoundError(
-                    f"Cannot prefer {wanted!r} for {category} {name!r}: that distribution does "
-                    "not provide it. Providers: " + providers_text(sources, None),
-                    category=category,
-                    name=name,
+            pattern = f"{category}.{name}"
+            self.preferences.remove(level="api", pattern=pattern)
+            if distribution is not None:
+                wanted = normalize_distribution(distribution)
+                sources = self.installed(category, name)
+                if wanted not in {s.provider.distribution for s in sources}:
+                    raise ComponentNotFoundError(
+                        f"Cannot prefer {wanted!r} for {category} {name!r}: that distribution "
+                        "does not provide it. Providers: " + providers_text(sources, None),
+                        category=category,
+                        name=name,
+                    )
+                self.preferences.add(
+                    [PreferenceRule(pattern, [wanted], "registry.prefer()", "api")]
                 )
-            self.preferred[(category, name)] = wanted
+            self.changed()
+
+    def add_preferences(self, rules: Iterable[PreferenceRule], *, replace: bool) -> None:
+        with self.lock:
+            rules = list(rules)
+            if replace:
+                for origin in {(r.level, r.origin) for r in rules}:
+                    self.preferences.remove(level=origin[0], origin=origin[1])
+            self.preferences.add(rules)
             self.changed()
 
     def deprecate(self, category: str, old: str, new: str) -> None:
@@ -225,20 +245,29 @@ class Catalog:
 
     # ----------------------------------------------------------------- resolving and loading
 
-    def lookup(self, category: str, name: str, *, hooks: bool = True) -> tuple[Source, str] | None:
-        """The source `get` uses and the bare name; None when this namespace lacks it; or raise."""
+    def lookup(
+        self, category: str, name: str, *, hooks: bool = True, compare: bool = False
+    ) -> tuple[Source, str, str | None] | None:
+        """The source `get` uses, the bare name and how several providers were settled; None when
+        this namespace lacks the name; or raise why it cannot be resolved.
+
+        With `compare`, the candidates of a conflict nothing else settles are imported, and
+        settle it if they are one object.
+        """
+        self.tables  # noqa: B018 - the scan reads the settings the choice may depend on
         _, bare = split_qualified(name)
-        source = resolve(
+        found = resolve(
             self.namespace,
             category,
             name,
             self.installed(category, bare),
             self.local.get(category, {}).get(bare),
             self.disabled,
-            self.preferred.get((category, bare)),
+            self.preferences,
             self._ask_hooks if hooks else None,
+            (lambda s: self.load(s, category, bare)) if compare else None,
         )
-        return None if source is None else (source, bare)
+        return None if found is None else (found[0], bare, found[1])
 
     def _ask_hooks(self, category: str, name: str, candidates: list[Provider]) -> Any:
         hook = self.relay.manager.hook
@@ -250,7 +279,7 @@ class Catalog:
         if newly:
             # Describe the provider that was loaded, whichever way it was chosen (qualified name,
             # preference, hook): the info of the bare name may still say "conflict".
-            info = describe(category, name, [source], None, frozenset(), {})
+            info = describe(category, name, [source], None, frozenset(), Preferences())
             self.relay.manager.hook.torchplug_component_loaded(
                 category=category, name=name, obj=obj, info=info
             )
@@ -265,7 +294,7 @@ class Catalog:
             self.installed(category, name),
             self.local.get(category, {}).get(name),
             self.disabled,
-            self.preferred,
+            self.preferences,
         )
 
     def has_name(self, category: str, name: str) -> bool:

@@ -17,15 +17,19 @@ from ._loading import Provider, Source, describe_entry
 from ._resolution import conflict_fixes
 
 if TYPE_CHECKING:
+    from ._preferences import PreferenceRule
     from .build import Contract
+
+
+_SEVERITIES = ("error", "warning", "note")
 
 
 @dataclass(frozen=True)
 class Finding:
     """One thing `check` found, with what to do about it."""
 
-    kind: str  # "conflict", "broken", "contract" or "metadata"
-    severity: str  # "error" makes the report fail; "warning" does not
+    kind: str  # "conflict", "broken", "contract", "preference" or "metadata"
+    severity: str  # "error" makes the report fail; "warning" and "note" do not
     message: str
     hint: str
     category: str | None = None
@@ -55,6 +59,7 @@ class CheckReport:
 
     findings: tuple[Finding, ...] = field(default=())
     deep: bool = False
+    preferences: tuple[PreferenceRule, ...] = ()  # the rules in force, where each was written
 
     @property
     def ok(self) -> bool:
@@ -72,6 +77,11 @@ class CheckReport:
     def warnings(self) -> list[Finding]:
         return [f for f in self.findings if f.severity == "warning"]
 
+    @property
+    def notes(self) -> list[Finding]:
+        """What is fine but worth knowing: conflicts settled by a preference or equivalence."""
+        return [f for f in self.findings if f.severity == "note"]
+
     def __bool__(self) -> bool:
         return self.ok
 
@@ -80,24 +90,28 @@ class CheckReport:
             "ok": self.ok,
             "deep": self.deep,
             "findings": [f.as_dict() for f in self.findings],
+            "preferences": [r.as_dict() for r in self.preferences],
         }
 
     def format(self) -> str:
-        """Human-readable text: each finding, then what to do about it."""
+        """Human-readable text: the preferences in force, each finding, what to do about it."""
+        lines = []
+        if self.preferences:
+            lines.append("Preferences, in the order they are asked:")
+            lines.extend(f"  {rule.describe()}" for rule in self.preferences)
         if not self.findings:
             depth = "imported every entry point" if self.deep else "read the metadata"
-            return f"No problems found ({depth})."
-        lines = []
+            return "\n".join([*lines, f"No problems found ({depth})."])
         for finding in self.findings:
             lines.append(f"{finding.severity.upper()} [{finding.kind}] {finding.message}")
             lines.extend(f"    - {p.describe()}" for p in finding.providers)
             if finding.location:
                 lines.append(f"    at {finding.location}")
-            hint = finding.hint.replace("\n", "\n         ")
-            lines.append(f"    fix: {hint}")
-        errors = sum(f.severity == "error" for f in self.findings)
-        warnings = len(self.findings) - errors
-        lines.append(f"{errors} error(s), {warnings} warning(s).")
+            if finding.hint:
+                hint = finding.hint.replace("\n", "\n         ")
+                lines.append(f"    fix: {hint}")
+        counts = {level: sum(f.severity == level for f in self.findings) for level in _SEVERITIES}
+        lines.append(", ".join(f"{n} {level}(s)" for level, n in counts.items()) + ".")
         return "\n".join(lines)
 
     __str__ = format
@@ -107,12 +121,13 @@ def check(
     catalog: Catalog, contract_of: Callable[[str], Contract | None], *, deep: bool
 ) -> CheckReport:
     """The report of one namespace; `contract_of` answers a category's contract (deep only)."""
-    findings = _metadata_findings(catalog) + _conflict_findings(catalog)
+    findings = _metadata_findings(catalog) + _conflict_findings(catalog, deep)
     findings += _broken_findings(catalog, deep) + _command_findings(catalog, deep)
     if deep:
         findings += _contract_findings(catalog, contract_of)
         findings += _hook_findings(catalog)
-    return CheckReport(tuple(findings), deep)
+    findings += _unused_rules(catalog)
+    return CheckReport(tuple(findings), deep, tuple(catalog.preferences.rules))
 
 
 def _metadata_findings(catalog: Catalog) -> list[Finding]:
@@ -131,26 +146,75 @@ def _metadata_findings(catalog: Catalog) -> list[Finding]:
     ]
 
 
-def _conflict_findings(catalog: Catalog) -> list[Finding]:
+def _conflicted(catalog: Catalog) -> list[tuple[str, str, list[Source]]]:
+    """Every installed name with several enabled providers and no local registration."""
+    return [
+        (category, name, enabled)
+        for category, names in sorted(catalog.tables.components.items())
+        for name in sorted(names)
+        if len(enabled := catalog.enabled(category, name)) > 1
+        and name not in catalog.local.get(category, {})
+    ]
+
+
+def _conflict_findings(catalog: Catalog, deep: bool) -> list[Finding]:
+    """Unsettled conflicts are errors; settled ones notes that say what settled them. A deep check
+    also asks the hook plugins and imports the candidates to compare them."""
     findings = []
-    for category, names in sorted(catalog.tables.components.items()):
-        for name in sorted(names):
-            info = catalog.describe(category, name)
-            if info.status != "conflict":
-                continue
-            enabled = catalog.enabled(category, name)
+    for category, name, enabled in _conflicted(catalog):
+        info = catalog.describe(category, name)
+        why = info.settled_by
+        if why is None and deep:
+            try:
+                found = catalog.lookup(category, name, compare=True)
+            except TorchplugError:
+                found = None
+            why = found[2] if found is not None else None
+        providers = tuple(s.provider for s in enabled)
+        if why is not None:
+            chosen = info.provider.distribution if info.provider else None
             findings.append(
                 Finding(
                     "conflict",
-                    "error",
-                    f"{category} {name!r} is provided by {len(enabled)} entry points",
-                    "\n".join(conflict_fixes(category, name, [s.provider for s in enabled])),
+                    "note",
+                    f"{category} {name!r} is provided by {len(enabled)} entry points; settled"
+                    + (f" for {chosen}" if chosen and why.startswith("preference") else "")
+                    + f" by {why}",
+                    "",
                     category,
                     name,
-                    info.providers,
+                    info.providers if info.provider else providers,
                 )
             )
+            continue
+        findings.append(
+            Finding(
+                "conflict",
+                "error",
+                f"{category} {name!r} is provided by {len(enabled)} entry points",
+                "\n".join(conflict_fixes(category, name, providers)),
+                category,
+                name,
+                info.providers,
+            )
+        )
     return findings
+
+
+def _unused_rules(catalog: Catalog) -> list[Finding]:
+    """Preference rules that match no name with several providers: a typo, or a stale rule."""
+    conflicted = [(c, n) for c, n, _ in _conflicted(catalog)]
+    return [
+        Finding(
+            "preference",
+            "warning",
+            f"the preference {rule.describe()} matches no name that several packs provide",
+            "Check the pattern (CATEGORY.NAME, '*' globs) against `torchplug list`, or remove it.",
+            location=rule.origin,
+        )
+        for rule in catalog.preferences.rules
+        if not any(rule.matches(c, n) for c, n in conflicted)
+    ]
 
 
 def _broken_findings(catalog: Catalog, deep: bool) -> list[Finding]:

@@ -14,6 +14,8 @@ DISABLE = "TORCHPLUG_DISABLE"
 AUTOLOAD = "TORCHPLUG_AUTOLOAD"
 #: "0" turns the on-disk scan cache off.
 CACHE = "TORCHPLUG_CACHE"
+#: Preferences among providers: "PATTERN=DIST[,DIST...];PATTERN=DIST", e.g. "optimizer.*=torchplug-torch".
+PREFER = "TORCHPLUG_PREFER"
 #: "1" makes the command line show the Python traceback of an error.
 TRACEBACK = "TORCHPLUG_TRACEBACK"
 

@@ -22,7 +22,8 @@ class ComponentInfo:
     aliases: tuple[str, ...] = ()  # other names of the same provider
     loaded: bool = False
     problem: str | None = None  # why it is broken, conflicted or disabled
-    preferred: str | None = None  # the distribution chosen with `prefer`, if any
+    preferred: str | None = None  # the distribution a preference chose among several, if any
+    settled_by: str | None = None  # how several providers were settled: a rule, or equivalence
 
     @property
     def provider(self) -> Provider | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import builtins
 import sys
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ._catalog import Catalog
@@ -25,10 +25,11 @@ from ._names import (
     not_found_hint,
     split_qualified,
 )
-from ._resolution import describe, duplicate_error
+from ._resolution import chosen_info, describe, duplicate_error
 
 if TYPE_CHECKING:  # imported where used: `import torchplug` must stay cheap
     from ._check import CheckReport
+    from ._preferences import PreferenceRule
     from .build import ComponentFactory, Contract
 
 T = TypeVar("T")
@@ -51,7 +52,9 @@ class Registry:
 
     ``Registry(namespace="myfw", parent=torchplug.registry)`` gives a framework its own groups
     (``myfw.model``, ...) and falls back to the parent for names it does not have itself. A new
-    namespace knows no category until something registers, installs or declares one.
+    namespace knows no category until something registers, installs or declares one. `settings`
+    (default: only for the ``torchplug`` namespace) reads the user's preferences from
+    TORCHPLUG_PREFER, the project's ``torchplug.toml`` and ``~/.config/torchplug/config.toml``.
     """
 
     def __init__(
@@ -61,10 +64,15 @@ class Registry:
         parent: Registry | None = None,
         autoload: bool | None = None,
         disabled: Iterable[str] = (),
+        settings: bool | None = None,
     ) -> None:
         self.namespace = check_namespace(namespace)
         self.parent = parent
-        self._catalog = Catalog(self.namespace, autoload, disabled)
+        # The user's settings (TORCHPLUG_PREFER, torchplug.toml, ~/.config) are torchplug's: a
+        # framework's own namespace reads none of them unless it asks.
+        if settings is None:
+            settings = self.namespace == "torchplug"
+        self._catalog = Catalog(self.namespace, autoload, disabled, settings)
         self._hot = self._catalog.hot  # the same dict: the catalog empties it in place
         self._contracts: dict[str, Contract] = {}  # declared in this process
 
@@ -209,6 +217,16 @@ class Registry:
     def _get_cold(self, category: str, name: str) -> Any:
         catalog = self._catalog
         generation = catalog.generation
+        obj, _ = self._resolve(category, name)
+        if catalog.replacement(category, name) is None:  # a deprecated name warns every time
+            with catalog.lock:
+                if generation == catalog.generation:
+                    self._hot.setdefault(category, {})[name] = obj
+        return obj
+
+    def _resolve(self, category: str, name: str) -> tuple[Any, ComponentInfo]:
+        """The object `get` returns and the record of the provider it came from."""
+        catalog = self._catalog
         new = catalog.replacement(category, name)
         if new is not None:
             warnings.warn(
@@ -216,32 +234,31 @@ class Registry:
                 DeprecationWarning,
                 stacklevel=_caller_level(),
             )
-            return self.get(category, new)  # not cached under the old name: warn every time
-        found = catalog.lookup(category, name)
+            name = new
+        found = catalog.lookup(category, name, compare=True)
         if found is None:
             if self.parent is not None:
                 try:
-                    return self.parent.get(category, name)
+                    return self.parent._resolve(category, name)
                 except ComponentDisabledError:
                     raise
                 except ComponentNotFoundError:
                     pass
             raise self._not_found(category, name)
-        source, bare = found
+        source, bare, why = found
         obj = catalog.load(source, category, bare)
-        with catalog.lock:
-            if generation == catalog.generation:
-                self._hot.setdefault(category, {})[name] = obj
-        return obj
+        installed = catalog.installed(category, bare)
+        return obj, chosen_info(category, bare, source, installed, why)
 
     def provider(self, category: str, name: str) -> Provider:
-        """The provider `get` would use for `name`, without importing it; raises as `get` would.
+        """The provider `get` would use for `name`; raises as `get` would.
 
         A conflict is settled here exactly as `get` settles it (qualified name, preference,
-        ``torchplug_resolve_conflict`` hooks), so a training loop can refuse a config up front.
+        ``torchplug_resolve_conflict`` hooks, candidates that import to one object), so a training
+        loop can refuse a config before it builds anything.
         """
         name = self._catalog.replacement(category, name) or name
-        found = self._catalog.lookup(category, name)
+        found = self._catalog.lookup(category, name, compare=True)
         if found is not None:
             return found[0].provider
         if self.parent is not None:
@@ -252,6 +269,35 @@ class Registry:
             except ComponentNotFoundError:
                 pass
         raise self._not_found(category, name)
+
+    # ----------------------------------------------------------------- preferences
+
+    def add_preferences(
+        self,
+        table: Mapping[str, str | Sequence[str]],
+        *,
+        origin: str,
+        place: str = "config",
+    ) -> None:
+        """Settle conflicts by rules ``{"category.name": distribution or [distributions]}``.
+
+        Patterns may use ``*`` globs (``"optimizer.*"``, ``"*"``); a list is in priority order.
+        `origin` says where the rules were written (shown by `check`), and replaces earlier rules
+        of the same origin; `place` ranks them: ``"lock"``, ``"flag"``, ``"env"``, ``"config"``,
+        ``"project"`` or ``"user"`` (highest first). Raises `ConfigError` naming `origin` for a
+        malformed pattern or value.
+        """
+        from ._preferences import LEVELS, parse_rules
+
+        if place not in LEVELS or place == "api":
+            raise ValueError(f"place must be one of {[p for p in LEVELS if p != 'api']}")
+        rules = parse_rules(table, origin, place)
+        self._catalog.add_preferences(rules, replace=True)
+
+    def preferences(self) -> builtins.list[PreferenceRule]:
+        """Every preference rule in force, in the order they are asked; reads the settings files."""
+        self._catalog.tables  # noqa: B018 - the scan reads TORCHPLUG_PREFER and the settings files
+        return builtins.list(self._catalog.preferences.rules)
 
     # ----------------------------------------------------------------- reading, no imports
 
@@ -289,6 +335,7 @@ class Registry:
         distribution's provider.
         """
         catalog = self._catalog
+        catalog.tables  # noqa: B018 - the scan reads the settings the answer depends on
         name = catalog.replacement(category, name) or name
         distribution, bare = split_qualified(name)
         installed = catalog.installed(category, bare)
@@ -297,7 +344,7 @@ class Registry:
             installed = [s for s in installed if s.provider.distribution == distribution]
             local = None
         if installed or local is not None:
-            return describe(category, bare, installed, local, catalog.disabled, catalog.preferred)
+            return describe(category, bare, installed, local, catalog.disabled, catalog.preferences)
         if self.parent is not None:
             try:
                 return self.parent.info(category, name)
@@ -385,8 +432,7 @@ class Registry:
         name, config = split_spec(spec, category, contract.default_type if contract else None, path)
         where = path if isinstance(spec, str) else f"{path}.type"
         try:
-            builder = self.get(category, name)
-            info = self.info(category, name)
+            builder, info = self._resolve(category, name)
         except TorchplugError as exc:
             raise ConfigError(str(exc), path=where, component=f"{category}:{name}") from exc
         factory = ComponentFactory(category, name, builder, info, config, path, contract)

@@ -2,14 +2,15 @@
 
 The order is fixed: a qualified ``"distribution:name"`` picks that distribution's provider; a local
 registration wins over installed ones; among the enabled installed providers one is the answer, and
-several need a preference or a ``torchplug_resolve_conflict`` hook. Nothing here imports a provider:
+several need a preference, providers that are the same object, or a ``torchplug_resolve_conflict``
+hook. Nothing here imports a provider:
 it works on the index and the state it is given, so listing and checking share it with `get`.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import _env
@@ -22,6 +23,7 @@ from ._errors import (
 from ._info import ComponentInfo
 from ._loading import Provider, Source, describe_entry
 from ._names import normalize_distribution, split_qualified
+from ._preferences import Preferences
 
 #: Asks the hook plugins to choose: (category, name, providers) -> a provider, a distribution or None.
 AskHooks = Callable[[str, str, list[Provider]], Any]
@@ -39,13 +41,16 @@ def resolve(
     installed: Sequence[Source],
     local: Source | None,
     disabled: frozenset[str],
-    preferred: str | None,
+    preferences: Preferences,
     ask_hooks: AskHooks | None,
-) -> Source | None:
-    """The source `get` uses for `name`, None when nothing here provides it, or raise why not.
+    load: Callable[[Source], Any] | None = None,
+) -> tuple[Source, str | None] | None:
+    """The source `get` uses for `name` and how several were settled (None when one was all
+    there was); None when nothing here provides it; or raise why not.
 
-    `installed` are the installed providers of the bare name; `ask_hooks` is only called when a
-    conflict remains after the preference, so hook plugins load only when they could matter.
+    `installed` are the installed providers of the bare name. A conflict is settled, in order, by
+    a preference, by every candidate naming the same target, by `ask_hooks` (hook plugins load only
+    when they could matter), and, given `load`, by every candidate importing to the same object.
     """
     distribution, bare = split_qualified(name)
     if distribution is not None:
@@ -63,46 +68,69 @@ def resolve(
             raise disabled_error(category, name, matches)
         if len(matches) > 1:
             raise duplicate_error(namespace, category, bare, matches)
-        return matches[0]
+        return matches[0], f"the qualified name {name!r}" if len(installed) > 1 else None
     if local is not None:
-        return local
+        return local, None
     enabled = [s for s in installed if s.provider.distribution not in disabled]
     if not enabled:
         if installed:
             raise disabled_error(category, name, installed)
         return None
     if len(enabled) == 1:
-        return enabled[0]
-    return _choose(namespace, category, bare, enabled, preferred, ask_hooks)
-
-
-def _choose(
-    namespace: str,
-    category: str,
-    name: str,
-    candidates: list[Source],
-    preferred: str | None,
-    ask_hooks: AskHooks | None,
-) -> Source:
-    if preferred is not None:
-        chosen = [s for s in candidates if s.provider.distribution == preferred]
-        if len(chosen) == 1:
-            return chosen[0]
-    providers = [s.provider for s in candidates]
+        return enabled[0], None
+    chosen, why = settle(category, bare, enabled, preferences)
+    if chosen is not None:
+        return chosen, why
+    providers = [s.provider for s in enabled]
     if ask_hooks is not None and len({p.distribution for p in providers}) == len(providers):
-        answer = ask_hooks(category, name, list(providers))
+        answer = ask_hooks(category, bare, list(providers))
         if answer is not None:
-            for source in candidates:
-                if answer is source.provider or (
-                    isinstance(answer, str)
-                    and normalize_distribution(answer) == source.provider.distribution
-                ):
-                    return source
-            raise TorchplugError(
-                f"A torchplug_resolve_conflict hook chose {answer!r} for {category} {name!r}, "
-                "which is not one of its candidates: " + "; ".join(p.describe() for p in providers)
-            )
-    raise duplicate_error(namespace, category, name, candidates)
+            return _hook_choice(
+                category, bare, enabled, answer
+            ), "a torchplug_resolve_conflict hook"
+    if load is not None and _same_object(enabled, load):
+        return enabled[0], "equivalent: every provider imports the same object"
+    raise duplicate_error(namespace, category, bare, enabled)
+
+
+def settle(
+    category: str, name: str, candidates: Sequence[Source], preferences: Preferences
+) -> tuple[Source | None, str | None]:
+    """Settle several enabled providers without importing anything: the chosen one and why."""
+    found = preferences.choose(category, name, (s.provider.distribution for s in candidates))
+    if found is not None:
+        distribution, rule = found
+        chosen = [s for s in candidates if s.provider.distribution == distribution]
+        if len(chosen) == 1:
+            return chosen[0], f"preference {rule.describe()}"
+    if len({s.provider.target for s in candidates}) == 1:
+        return candidates[0], f"equivalent: every provider names {candidates[0].provider.target}"
+    if all(s.loaded for s in candidates) and len({id(s.obj) for s in candidates}) == 1:
+        return candidates[0], "equivalent: every provider imports the same object"
+    return None, None
+
+
+def _same_object(candidates: Sequence[Source], load: Callable[[Source], Any]) -> bool:
+    """Import every candidate; True when they all turn out to be one object."""
+    try:
+        objects = [load(s) for s in candidates]
+    except TorchplugError:
+        return False  # a candidate that cannot load is reported as the conflict it is
+    return all(o is objects[0] for o in objects)
+
+
+def _hook_choice(category: str, name: str, candidates: Sequence[Source], answer: Any) -> Source:
+    for source in candidates:
+        if answer is source.provider or (
+            isinstance(answer, str)
+            and normalize_distribution(answer) == source.provider.distribution
+        ):
+            return source
+    raise TorchplugError(
+        f"A torchplug_resolve_conflict hook chose {answer!r} for {category} {name!r}, "
+        "which is not one of its candidates: "
+        + "; ".join(s.provider.describe() for s in candidates)
+    )
 
 
 def describe(
@@ -111,12 +139,11 @@ def describe(
     installed: Sequence[Source],
     local: Source | None,
     disabled: frozenset[str],
-    preferred: Mapping[tuple[str, str], str],
+    preferences: Preferences,
 ) -> ComponentInfo:
     """What `resolve` would answer for a bare name, as a record; imports and asks no hook."""
     enabled = [s for s in installed if s.provider.distribution not in disabled]
     others = tuple(s.provider for s in installed)
-    choice = preferred.get((category, name))
     if local is not None:
         aliases = tuple(n for n in local.names if n != name)
         return ComponentInfo(
@@ -127,10 +154,10 @@ def describe(
         return ComponentInfo(
             category, name, "disabled", others, problem=f"disabled distribution(s): {blocked}"
         )
-    chosen = enabled[0]
+    chosen, why = enabled[0], None
     if len(enabled) > 1:
-        matching = [s for s in enabled if s.provider.distribution == choice]
-        if len(matching) != 1:
+        settled, why = settle(category, name, enabled, preferences)
+        if settled is None:
             return ComponentInfo(
                 category,
                 name,
@@ -138,18 +165,26 @@ def describe(
                 others,
                 problem=f"provided by {len(enabled)} entry points; choose one",
             )
-        chosen = matching[0]
-    ordered = (chosen.provider, *(p for p in others if p is not chosen.provider))
+        chosen = settled
+    return chosen_info(category, name, chosen, installed, why)
+
+
+def chosen_info(
+    category: str, name: str, chosen: Source, installed: Sequence[Source], why: str | None
+) -> ComponentInfo:
+    """The record of a name resolved to `chosen` among `installed`, for whatever reason `why`."""
+    others = (s.provider for s in installed if s is not chosen)
     problem = chosen.static_problem
     return ComponentInfo(
         category,
         name,
         "broken" if problem else "ok",
-        ordered,
+        (chosen.provider, *others),
         aliases=tuple(n for n in chosen.names if n != name),
         loaded=chosen.loaded,
         problem=problem,
-        preferred=choice if len(enabled) > 1 else None,
+        preferred=chosen.provider.distribution if why and why.startswith("preference") else None,
+        settled_by=why,
     )
 
 
@@ -168,7 +203,7 @@ def duplicate_error(
 
 
 def conflict_fixes(category: str, name: str, providers: Sequence[Provider]) -> list[str]:
-    """The ways to settle a conflict, most local first."""
+    """The ways to settle a conflict, each ready to paste, the lasting one first."""
     distributions = sorted({p.distribution or "" for p in providers})
     first, last = distributions[0], distributions[-1]
     if len(distributions) < len(providers):
@@ -176,12 +211,17 @@ def conflict_fixes(category: str, name: str, providers: Sequence[Provider]) -> l
             f"{first} declares the name twice with different targets: fix its entry points, "
             f"or block it with {_env.DISABLE}={first}."
         ]
+    qualified = " or ".join(f'"{d}:{name}"' for d in distributions)
     return [
-        "Say which one to use, any of:",
-        f'- the qualified name "{first}:{name}" (in a config: type = "{first}:{name}");',
-        f'- registry.prefer("{category}", "{name}", "{first}");',
-        "- a hook plugin implementing torchplug_resolve_conflict;",
-        f"- uninstall one, or block it with {_env.DISABLE}={last}.",
+        "Say once which one to use, for every command: add to torchplug.toml beside your project",
+        "    [prefer]",
+        f'    "{category}.{name}" = "{first}"',
+        f"  (or [tool.torchplug.prefer] in pyproject.toml); for one command: --prefer "
+        f"{category}.{name}={first};",
+        f"  in a config, a qualified name: type = {qualified};",
+        f'  in code, registry.prefer("{category}", "{name}", "{first}") or a '
+        "torchplug_resolve_conflict hook;",
+        f"  or uninstall one, or block it with {_env.DISABLE}={last}.",
     ]
 
 

@@ -23,6 +23,7 @@ def info_json(info: ComponentInfo) -> dict[str, Any]:
         "status": info.status,
         "aliases": list(info.aliases),
         "problem": info.problem,
+        "settled_by": info.settled_by,
         "providers": [
             {"distribution": p.distribution, "version": p.version, "target": p.target}
             for p in info.providers
@@ -39,6 +40,13 @@ def _provider_cells(info: ComponentInfo) -> list[str]:
         ", ".join(p.version or "" for p in info.providers),
         ", ".join(p.target for p in info.providers),
     ]
+
+
+def _status(info: ComponentInfo) -> str:
+    """``ok``, or ``ok (preferred)`` / ``ok (equivalent)`` when several providers were settled."""
+    if info.status == "ok" and info.settled_by:
+        return "ok (preferred)" if info.preferred else "ok (equivalent)"
+    return info.status
 
 
 def _selected(registry: Registry, args: argparse.Namespace) -> list[ComponentInfo]:
@@ -106,13 +114,19 @@ class List:
             what = f"{args.category} components" if args.category else "components"
             print(f"No {what} installed. Install a pack, e.g. pip install torchplug-torch.")
             return 0
-        rows = [[i.category, i.name, *_provider_cells(i), i.status] for i in infos]
+        rows = [[i.category, i.name, *_provider_cells(i), _status(i)] for i in infos]
         header = ["CATEGORY", "NAME", "DISTRIBUTION", "VERSION", "TARGET", "STATUS"]
         print(render_table(rows, header))
         for info in infos:
             if info.status != "ok" and info.problem:
                 print(
                     f"{info.status}: {info.category} {info.name!r}: {info.problem}", file=sys.stderr
+                )
+            elif info.settled_by:
+                chosen = info.distribution or "(local)"
+                print(
+                    f"settled: {info.category} {info.name!r} -> {chosen}, by {info.settled_by}",
+                    file=sys.stderr,
                 )
         return 0
 

@@ -32,6 +32,7 @@ environment:
   {_env.DISABLE}=dist-a,dist-b   never import these distributions' entry points
   {_env.AUTOLOAD}=0              ignore installed packs (local registrations only)
   {_env.CACHE}=0                 do not read or write the scan cache
+  {_env.PREFER}="P=D;P=D"        settle names several packs provide, e.g. "optimizer.*=torchplug-torch"
   {_env.TRACEBACK}=1             show the Python traceback of an error
   XDG_CACHE_HOME                   the scan cache lives in $XDG_CACHE_HOME/torchplug
 """
@@ -59,9 +60,38 @@ def _global_parser() -> argparse.ArgumentParser:
         help="read the entry-point groups NAMESPACE.<category> of a framework's own registry "
         "(default: torchplug)",
     )
+    _add_prefer(parser)
     parser.add_argument("command", nargs="?", metavar="COMMAND", help="the command to run")
     parser.add_argument("arguments", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     return parser
+
+
+def _add_prefer(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--prefer",
+        action="append",
+        default=[],
+        metavar="PATTERN=DIST[,DIST]",
+        help="settle a name several packs provide, for this command: PATTERN is CATEGORY.NAME with "
+        "'*' globs, DIST the distribution(s) to use in priority order, e.g. "
+        "--prefer optimizer.adamw=torchplug-torch (repeatable; outranks TORCHPLUG_PREFER and "
+        "torchplug.toml)",
+    )
+
+
+def _apply_preferences(registry: Registry, items: list[str]) -> None:
+    if not items:
+        return
+    table: dict[str, list[str]] = {}
+    for item in items:
+        pattern, sep, value = item.partition("=")
+        if not sep or not pattern.strip() or not value.strip():
+            raise CommandLineError(
+                f"--prefer expects PATTERN=DIST[,DIST...], e.g. --prefer "
+                f"optimizer.adamw=torchplug-torch; got {item!r}"
+            )
+        table[pattern.strip()] = [d.strip() for d in value.split(",") if d.strip()]
+    registry.add_preferences(table, origin="--prefer", place="flag")
 
 
 def _one_line_help(provider: Provider) -> str:
@@ -150,6 +180,8 @@ def command_parser(name: str, command: Any) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     command.add_arguments(parser)
+    if not any("--prefer" in action.option_strings for action in parser._actions):
+        _add_prefer(parser)
     return parser
 
 
@@ -175,6 +207,7 @@ def _run(argv: list[str], registry: Registry | None) -> int:
     if registry is None:
         registry = _registry_for(options.namespace)
     arguments = command_parser(options.command, command).parse_args(options.arguments)
+    _apply_preferences(registry, [*options.prefer, *getattr(arguments, "prefer", [])])
     return int(command.run(registry, arguments))
 
 

@@ -62,6 +62,8 @@ class Show:
         print(f"{info.category} {info.name!r} ({state})")
         if info.aliases:
             print(f"aliases       {', '.join(info.aliases)}")
+        if info.settled_by:
+            print(f"settled by    {info.settled_by}")
         for provider, disabled, reading in blocks:
             who = (
                 f"{provider.distribution} {provider.version}"

@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from torchplug import ConfigError
+from torchplug import ConfigError, Registry
 from torchplug.build import did_you_mean, type_problem
 
 if sys.version_info >= (3, 11):
@@ -107,3 +107,25 @@ class TrainSettings:
         if not settings.output_dir:
             settings.output_dir = str(Path("runs") / Path(config_path).stem)
         return settings
+
+
+def apply_settings(registry: Registry, config: Mapping[str, Any], config_path: str | Path) -> None:
+    """Apply the config's ``[torchplug]`` table: ``[torchplug.prefer]`` settles names several
+    installed packs provide, for this config, as the project's ``torchplug.toml`` does for all."""
+    table = config.get("torchplug", {})
+    if not isinstance(table, Mapping):
+        raise ConfigError(
+            f"[torchplug] must be a table (e.g. [torchplug.prefer]), got {table!r}",
+            path="torchplug",
+        )
+    unknown = sorted(set(table) - {"prefer"})
+    if unknown:
+        raise ConfigError(
+            f"unknown key {unknown[0]!r}; the [torchplug] table of a config holds 'prefer'."
+            + did_you_mean(unknown[0], ["prefer"]),
+            path=f"torchplug.{unknown[0]}",
+        )
+    if "prefer" in table:
+        registry.add_preferences(
+            table["prefer"], origin=f"{config_path} [torchplug.prefer]", place="config"
+        )

@@ -79,12 +79,12 @@ def preflight(registry: Registry, config: Mapping[str, Any]) -> None:
 
 def prepare(registry: Registry, config: Mapping[str, Any]) -> dict[str, ComponentFactory]:
     """Resolve and validate every component table of `config` (this imports their builders)."""
-    unknown = sorted(set(config) - set(COMPONENT_TABLES) - {"train"})
+    unknown = sorted(set(config) - set(COMPONENT_TABLES) - {"train", "torchplug"})
     if unknown:
-        hint = did_you_mean(unknown[0], [*COMPONENT_TABLES, "train"])
+        hint = did_you_mean(unknown[0], [*COMPONENT_TABLES, "train", "torchplug"])
         raise ConfigError(
-            f"unknown table(s) {unknown}; a config has [train] and the component tables "
-            f"{list(COMPONENT_TABLES)}.{hint}",
+            f"unknown table(s) {unknown}; a config has [train], [torchplug] (settings such as "
+            f"[torchplug.prefer]) and the component tables {list(COMPONENT_TABLES)}.{hint}",
             path=unknown[0],
         )
     missing = [t for t in ("dataset", "model", "optimizer", "loss") if t not in config]
@@ -219,3 +219,10 @@ def verify_against(
         raise LockMismatchError(
             f"the installed components differ from {what}:\n  " + "\n  ".join(lines) + f"\n{hint}"
         )
+
+
+def follow(registry: Registry, recorded: Iterable[Resolved], origin: str) -> None:
+    """Resolve every recorded component as it was recorded, even where a pack installed since
+    provides the same name: a lock or checkpoint outranks every other preference."""
+    table = {f"{r.category}.{r.name}": r.distribution for r in recorded if r.distribution}
+    registry.add_preferences(table, origin=origin, place="lock")

@@ -15,11 +15,12 @@ from typing import Any, TextIO
 from torchplug import Registry, TorchplugError
 from torchplug.build import ComponentFactory
 
-from .config import TrainSettings, load_config
+from .config import TrainSettings, apply_settings, load_config
 from .distributed import agree, destroy_process_group, environment_rank, init_process_group
 from .lock import (
     Resolved,
     default_lock_path,
+    follow,
     format_table,
     prepare,
     read_lock,
@@ -47,7 +48,9 @@ def lock_command(
     registry: Registry, config: str, overrides: tuple[str, ...], output: str | None, out: TextIO
 ) -> Path:
     """Resolve a config and write its lock file; returns the file written."""
-    resolved = resolved_set(prepare(registry, load_config(config, overrides)))
+    table = load_config(config, overrides)
+    apply_settings(registry, table, config)
+    resolved = resolved_set(prepare(registry, table))
     target = write_lock(output or default_lock_path(config), resolved, config)
     print(format_table(resolved), file=out)
     print(f"Wrote {target}", file=out)
@@ -60,6 +63,10 @@ def run_command(
     """Resolve, check, agree across ranks, then train (unless a dry run); returns final metrics."""
     config = load_config(options.config, options.overrides)
     settings = TrainSettings.from_config(config.get("train", {}), options.config)
+    apply_settings(registry, config, options.config)
+    lock_file = options.lock_file or str(default_lock_path(options.config))
+    if options.locked:
+        follow(registry, read_lock(lock_file), lock_file)
     rank, world_size, local_rank = environment_rank()
     distributed = world_size > 1
     if distributed:
@@ -79,7 +86,6 @@ def run_command(
         if rank == 0:
             print(format_table(resolved), file=out)
         if options.locked:
-            lock_file = options.lock_file or str(default_lock_path(options.config))
             verify_against(
                 read_lock(lock_file),
                 resolved,
