@@ -149,14 +149,9 @@ def _cmd_show(registry: Registry, args: argparse.Namespace) -> int:
 
 
 def _cmd_new_pack(registry: Registry, args: argparse.Namespace) -> int:
-    from ._scaffold import create_pack
+    from .cli._new_pack import NewPack
 
-    pack = create_pack(args.name, args.directory, args.categories, namespace=registry.namespace)
-    if args.json:
-        print(json.dumps(pack.as_dict(), indent=2))
-    else:
-        print(pack.format())
-    return 0
+    return NewPack().run(registry, args)
 
 
 def _cmd_plugins(registry: Registry, args: argparse.Namespace) -> int:
@@ -329,7 +324,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="CATEGORY",
-        help="write an example component of this category (repeatable; default: scheduler)",
+        help="write an example component of this category (repeatable; default: scheduler); "
+        "a category no installed pack declares is written as a new one, with a warning",
     )
     new_pack.set_defaults(run=_cmd_new_pack)
 
