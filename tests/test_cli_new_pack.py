@@ -181,6 +181,14 @@ def test_tox_installs_torchplug_from_the_checkout_named_by_torchplug_source(tmp_
     )
 
 
+def test_the_next_steps_name_the_checkout_torchplug_was_installed_from(tmp_path):
+    if not Path(torchplug.__file__).resolve().is_relative_to(CHECKOUT):
+        pytest.skip("torchplug is not installed in editable mode from this checkout")
+    pack = create_pack("torchplug-lion", tmp_path / "pack")
+    assert pack.torchplug_source == str(CHECKOUT)
+    assert pack.format().endswith(f"\n  TORCHPLUG_SOURCE={CHECKOUT} tox")
+
+
 def test_categories_keep_their_order_and_only_their_files(tmp_path):
     pack = create_pack("torchplug-lion", tmp_path / "pack", ["optimizer", "dataset", "optimizer"])
     assert [c for c, _, _ in pack.components] == ["optimizer", "dataset"]
@@ -557,6 +565,7 @@ def test_generated_pack_installs_lists_and_passes_its_tests_and_tox_in_a_fresh_v
 ):
     made = run_process(fresh_venv / "bin" / "torchplug", "new-pack", "e2e-fresh-pack", cwd=tmp_path)
     assert made.returncode == 0, made.stderr  # the template comes from the installed wheel
+    assert made.stdout.endswith("\n  tox\n")  # installed from a wheel: no checkout to name
     pack = tmp_path / "e2e-fresh-pack"
     python = fresh_venv / "bin" / "python"
     installed = run_process(python, "-m", "pip", "install", "-q", "--no-deps", pack)

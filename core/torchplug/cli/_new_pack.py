@@ -134,6 +134,9 @@ class WrittenPack:
 class NewPack:
     """Write a new pack: pyproject.toml, one example component per category, tests, tox.ini.
 
+    The pack's tox takes torchplug from a local checkout when TORCHPLUG_SOURCE names one
+    (TORCHPLUG_SOURCE=/path/to/torchplug tox), and pins torch with the pack's constraints.txt.
+
     example:
       torchplug new-pack torchplug-lion --category optimizer --category scheduler
     """
