@@ -181,7 +181,10 @@ def test_the_same_target_in_two_packs_is_no_conflict_and_needs_no_import(
     torchplug_site.write_module("tp_same", journal.plugin() + BUILDERS)
     registry = torchplug_site.registry()
     info = registry.info("optimizer", "lion")
-    assert (info.status, info.settled_by) == ("ok", "equivalent: every provider names tp_same:lion")
+    assert (info.status, info.settled_by) == (
+        "ok",
+        "equivalence: every provider names tp_same:lion",
+    )
     assert journal.lines == []
     assert registry.get("optimizer", "lion")()["module"] == "tp_same"
     assert registry.check().ok
@@ -200,7 +203,7 @@ def test_different_spellings_of_one_object_are_settled_once_imported(
     assert registry.check(deep=True).ok  # the deep check imports and compares
     assert registry.get("optimizer", "lion")()["module"] == "tp_real.impl"
     assert registry.info("optimizer", "lion").settled_by == (
-        "equivalent: every provider imports the same object"
+        "equivalence: every provider imports the same object"
     )
 
 

@@ -89,7 +89,7 @@ def resolve(
                 category, bare, enabled, answer
             ), "a torchplug_resolve_conflict hook"
     if load is not None and _same_object(enabled, load):
-        return enabled[0], "equivalent: every provider imports the same object"
+        return enabled[0], "equivalence: every provider imports the same object"
     raise duplicate_error(namespace, category, bare, enabled)
 
 
@@ -104,9 +104,9 @@ def settle(
         if len(chosen) == 1:
             return chosen[0], f"preference {rule.describe()}"
     if len({s.provider.target for s in candidates}) == 1:
-        return candidates[0], f"equivalent: every provider names {candidates[0].provider.target}"
+        return candidates[0], f"equivalence: every provider names {candidates[0].provider.target}"
     if all(s.loaded for s in candidates) and len({id(s.obj) for s in candidates}) == 1:
-        return candidates[0], "equivalent: every provider imports the same object"
+        return candidates[0], "equivalence: every provider imports the same object"
     return None, None
 
 

@@ -44,9 +44,11 @@ def _provider_cells(info: ComponentInfo) -> list[str]:
 
 def _status(info: ComponentInfo) -> str:
     """``ok``, or ``ok (preferred)`` / ``ok (equivalent)`` when several providers were settled."""
-    if info.status == "ok" and info.settled_by:
-        return "ok (preferred)" if info.preferred else "ok (equivalent)"
-    return info.status
+    if info.status != "ok" or not info.settled_by:
+        return info.status
+    if info.preferred:
+        return "ok (preferred)"
+    return "ok (equivalent)" if info.settled_by.startswith("equivalence") else "ok (settled)"
 
 
 def _selected(registry: Registry, args: argparse.Namespace) -> list[ComponentInfo]:

@@ -67,6 +67,12 @@ def run_command(
     lock_file = options.lock_file or str(default_lock_path(options.config))
     if options.locked:
         follow(registry, read_lock(lock_file), lock_file)
+    state = None
+    if options.resume:  # resolve as the checkpoint was trained, whatever was installed since
+        from .trainer import read_checkpoint, recorded_set
+
+        state = read_checkpoint(options.resume)
+        follow(registry, recorded_set(state), options.resume)
     rank, world_size, local_rank = environment_rank()
     distributed = world_size > 1
     if distributed:
@@ -92,18 +98,13 @@ def run_command(
                 f"the lock file {lock_file}",
                 "Install what the lock names, or write a new lock with `torchplug lock CONFIG`.",
             )
-        state = None
-        if options.resume:
-            from .trainer import read_checkpoint, recorded_set
-
-            state = read_checkpoint(options.resume)
-            if not options.allow_mismatch:
-                verify_against(
-                    recorded_set(state),
-                    resolved,
-                    f"the checkpoint {options.resume}",
-                    "Install what the checkpoint was trained with, or pass --allow-mismatch.",
-                )
+        if state is not None and not options.allow_mismatch:
+            verify_against(
+                recorded_set(state),
+                resolved,
+                f"the checkpoint {options.resume}",
+                "Install what the checkpoint was trained with, or pass --allow-mismatch.",
+            )
         if options.dry_run:
             if rank == 0:
                 print(
