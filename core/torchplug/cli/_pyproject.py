@@ -147,12 +147,20 @@ def compare(current: Groups, wanted: Groups, owned: set[str]) -> list[GroupChang
     return changes
 
 
+def _pinned(item: Any) -> Any:
+    """`item`, or for a blank line a copy that stays put: tomlkit moves parsed blank lines past
+    the keys added after them, as if they ended the table."""
+    whitespace = _tomlkit().items.Whitespace
+    return whitespace(item.s, fixed=True) if isinstance(item, whitespace) else item
+
+
 def _rebuilt(old: Table | None, entries: Mapping[str, str]) -> Table:
     """A table holding `entries` after `MARKER`, keeping what the author wrote where it can.
 
-    Comments above the first entry stay at the top; the comment lines just above any other entry
-    and its own trailing comment move with it; what ends the old table (blank lines) ends the new
-    one. Entries keep their order when the names are the same, and are sorted by name otherwise.
+    Comments at the top stay at the top; the comment lines just above an entry (after a blank
+    line, for the first) and its own trailing comment move with it; what ends the old table
+    (blank lines) ends the new one. Entries keep their order when the names are the same, and
+    are sorted by name otherwise.
     """
     tomlkit = _tomlkit()
     blocks: list[tuple[list[Any], str, Any]] = []  # (items above, name, value item)
@@ -164,8 +172,12 @@ def _rebuilt(old: Table | None, entries: Mapping[str, str]) -> Table:
             blocks.append((pending, key.key, item))
             pending = []
     if blocks:
-        leading, trailing = blocks[0][0], pending
-        blocks[0] = ([], blocks[0][1], blocks[0][2])
+        # Above the first entry, comments after the last blank line are that entry's; the rest
+        # (or all of them, without a blank line) are the table's.
+        first, trailing = blocks[0][0], pending
+        gaps = [i for i, item in enumerate(first) if isinstance(item, tomlkit.items.Whitespace)]
+        split = gaps[-1] + 1 if gaps else len(first)
+        leading, blocks[0] = first[:split], (first[split:], blocks[0][1], blocks[0][2])
     else:  # a new table, or one without entries: its comments lead, a blank line ends it
         leading = [item for item in pending if not isinstance(item, tomlkit.items.Whitespace)]
         trailing = [tomlkit.nl()]
@@ -177,10 +189,10 @@ def _rebuilt(old: Table | None, entries: Mapping[str, str]) -> Table:
     table.add(tomlkit.comment(MARKER.removeprefix("# ")))
     for item in leading:
         if not _is_marker(item):
-            table.add(item)
+            table.add(_pinned(item))
     for name in names:
         for item in above.get(name, []):
-            table.add(item)
+            table.add(_pinned(item))
         value = kept.get(name)
         if value is None or str(value) != entries[name]:
             fresh = tomlkit.string(entries[name])
