@@ -624,3 +624,46 @@ def test_the_first_line_of_the_docstring_is_the_one_line_help():
     summary = EntryPointsCommand.__doc__.splitlines()[0]
     assert summary.startswith("Write a pack's entry points into its pyproject.toml")
     assert len(summary) <= 100
+
+
+@pytest.mark.slow
+def test_a_generated_pack_built_and_installed_by_pip_lists_and_loads_its_names(
+    pack, run_process, tmp_path
+):
+    pack.module("optim", lion_module('@torchplug.registry.register_optimizer("tpep_lion")'))
+    pack.module("upstream", "class Lamb:\n    pass\n")
+    pack.module(
+        "_enumerate",
+        enumerator(f"{{'optimizer': {{'tpep_lamb': '{pack.package}.upstream:Lamb'}}}}"),
+    )
+    generated = run_process(
+        sys.executable,
+        "-c",
+        HARNESS,
+        "--from",
+        f"{pack.package}._enumerate:components",
+        cwd=pack.root,
+    )
+    assert generated.returncode == 0, generated.stderr
+    pip = [sys.executable, "-m", "pip"]
+    built = run_process(*pip, "wheel", "--no-deps", "-q", "-w", tmp_path / "wheels", pack.root)
+    assert built.returncode == 0, built.stderr
+    (wheel,) = (tmp_path / "wheels").glob("*.whl")
+    site = tmp_path / "site"
+    installed = run_process(*pip, "install", "--no-deps", "-q", "--target", site, wheel)
+    assert installed.returncode == 0, installed.stderr
+
+    env = {"PYTHONPATH": str(site), "TORCHPLUG_CACHE": "0"}
+    listed = run_process(sys.executable, "-m", "torchplug", "list", "optimizer", "--json", env=env)
+    rows = [
+        (r["name"], r["target"], r["status"])
+        for r in listed.json()
+        if r["distribution"] == pack.dist
+    ]
+    assert rows == [
+        ("tpep_lamb", f"{pack.package}.upstream:Lamb", "ok"),
+        ("tpep_lion", f"{pack.package}.optim:Lion", "ok"),
+    ]
+    code = "import torchplug; print(torchplug.registry.get('optimizer', 'tpep_lion').__name__)"
+    loaded = run_process(sys.executable, "-c", code, env=env)
+    assert loaded.stdout.strip() == "Lion", loaded.stderr

@@ -42,7 +42,7 @@ from . import _pyproject
 from ._registrations import Registration, find_registrations
 
 if TYPE_CHECKING:
-    from .._registry import Registry
+    from .. import Registry
 
 #: The pyproject table that records how a pack's entry points are generated.
 CONFIG_TABLE = "[tool.torchplug.entry-points]"
@@ -63,7 +63,6 @@ class _Entry:
 class _Settings:
     """How to generate one pack's entry points: the command line over the pyproject table."""
 
-    pyproject: Path
     enumerators: tuple[str, ...]
     roots: tuple[tuple[Path, bool], ...]  # (import root, packages only), scanned for registrations
 
@@ -104,7 +103,7 @@ def _settings(args: argparse.Namespace, document: Any, pyproject: Path) -> _Sett
         roots = ((pack / "src", False),)
     else:
         roots = ((pack, True),)
-    return _Settings(pyproject, tuple(enumerators), roots)
+    return _Settings(tuple(enumerators), roots)
 
 
 @contextmanager
