@@ -101,7 +101,10 @@ def test_optimizer_builds_from_its_name_and_steps(torchplug_registry, process_gr
         warnings.simplefilter("ignore")  # upstream's advice, e.g. "prefer prepare_muon_parameters"
         for _ in range(MAX_STEPS):
             closure()  # SAM-like optimizers read the gradients before they call the closure
-            optimizer.step(closure) if name in NEEDS_CLOSURE else optimizer.step()
+            if name in NEEDS_CLOSURE:
+                optimizer.step(closure)
+            else:
+                optimizer.step()
             if any(not torch.equal(old, p.detach()) for old, p in zip(before, params, strict=True)):
                 break
 
@@ -165,3 +168,11 @@ def test_a_built_optimizer_records_every_hyperparameter(torchplug_registry):
     assert provenance.target == "torchplug_pytorch_optimizer.optimizers:adamp"
     assert provenance.hyperparameters["weight_decay"] == 0.1
     assert provenance.hyperparameters["lr"] == 1e-3  # defaults too: the signature lists them
+
+
+def test_a_builder_made_on_first_access_pickles_by_name(torchplug_registry):
+    """Processes that receive a builder (spawned workers) get the same one back."""
+    import pickle
+
+    adamp = torchplug_registry.get("optimizer", f"{PACK}:adamp")
+    assert pickle.loads(pickle.dumps(adamp)) is adamp
