@@ -228,6 +228,9 @@ def test_check_warns_of_a_rule_that_matches_no_conflict(clash: FakeSite, project
     assert warning.location == f"{file} [prefer]"
 
 
+FIRST_PARTY = '["torchplug-torch", "torchplug-transformer", "torchplug-data"]'
+
+
 def cli_in(project: Path, site: FakeSite, *args: str) -> subprocess.CompletedProcess[str]:
     """``python -m torchplug ARGS`` run from the project directory, the site on its path."""
     environment = {
@@ -262,7 +265,8 @@ def test_the_command_line_follows_the_project_file_in_check_and_list(
     default_clash: FakeSite, project: Path
 ) -> None:
     assert cli_in(project, default_clash, "check").returncode == 1
-    settings(project, '[prefer]\n"optimizer.tplion" = "pack-b"\n')
+    # Whatever else is installed here (other packs may clash too) goes to the first-party packs.
+    settings(project, f'[prefer]\n"optimizer.tplion" = "pack-b"\n"*" = {FIRST_PARTY}\n')
     checked = cli_in(project, default_clash, "check")
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert (

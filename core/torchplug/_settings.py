@@ -17,8 +17,9 @@ from . import _env
 from ._errors import ConfigError
 from ._preferences import PreferenceRule, parse_assignments, parse_rules
 
-#: The keys a settings table may hold.
-_KEYS = ("prefer",)
+#: The keys a settings table may hold: ``entry-points`` is a pack author's, read by
+#: ``torchplug entry-points``.
+_KEYS = ("prefer", "entry-points")
 
 
 def _read_toml(file: Path) -> dict[str, Any]:
