@@ -191,7 +191,20 @@ def split_spec(
 
 
 class ComponentFactory:
-    """A checked spec of one component: call it with the runtime inputs to build the object."""
+    """A checked spec of one component: call it with the runtime inputs to build the object.
+
+    `Registry.builder` returns one, and a builder receives one for each nested component. Each
+    call builds a new object from the config, which carries its `provenance`.
+
+    Attributes:
+        category: The category of the component.
+        name: The name as the spec wrote it.
+        builder: The resolved class or function.
+        info: The `ComponentInfo` of the name (provider, version, status).
+        config: The spec's hyperparameters; nested specs are already factories.
+        path: The dotted config path, e.g. ``model.mlp``.
+        contract: The category's `Contract`, or None.
+    """
 
     def __init__(
         self,
@@ -217,7 +230,10 @@ class ComponentFactory:
 
     @property
     def component(self) -> str:
-        """``optimizer 'adamw' (torchplug-torch 0.1.0)``: how messages name the component."""
+        """How messages name the component.
+
+        ``optimizer 'adamw' from torchplug-torch 0.1.0 (torch.optim:AdamW)``.
+        """
         provider = self.info.provider
         where = provider.describe() if provider is not None else "unknown provider"
         return f"{self.category} {self.name!r} from {where}"
@@ -363,7 +379,14 @@ def fingerprint(
     """A stable hex digest of a component's identity and resolved hyperparameters.
 
     Takes an object built by `Registry.build`, its `Provenance`, a `ComponentFactory`, or a spec
-    (name or ``{"type": ...}`` table) together with its `category`.
+    (name or ``{"type": ...}`` table) together with its `category`, resolved in `registry`
+    (default ``torchplug.registry``), which imports its builder.
+
+    The digest (SHA-256) covers the category, the provider's distribution and target, and the
+    resolved hyperparameters in a canonical form. It is the same in every process and on every
+    machine; it ignores key order, aliases and deprecated names, whether a default was written
+    out, ``1`` against ``1.0``, the provider's version and the config path; it changes when a
+    hyperparameter or the provider changes.
     """
     from ._identity import provenance
 

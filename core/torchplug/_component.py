@@ -28,7 +28,14 @@ def importing_now() -> list[Source]:
 
 @dataclass(frozen=True)
 class Provider:
-    """Who provides a component: an installed distribution's entry point or a local registration."""
+    """Who provides a component: an installed distribution's entry point or a local registration.
+
+    Attributes:
+        distribution: The distribution's name, PEP 503 normalised; None for a local registration.
+        version: The distribution's version; None for a local registration.
+        target: ``"module:attr"``: what the entry point names, or where a registered object lives.
+        location: The dist-info folder of an installed provider.
+    """
 
     distribution: str | None  # PEP 503 normalised; None for a local registration
     version: str | None
@@ -37,10 +44,15 @@ class Provider:
 
     @property
     def is_local(self) -> bool:
+        """True for a registration made in this process (`Registry.register`)."""
         return self.distribution is None
 
     def describe(self) -> str:
-        """One line naming the provider, as error messages and the CLI show it."""
+        """One line naming the provider, as error messages and the CLI show it.
+
+        ``torchplug-lion 0.3.1 (torchplug_lion.optim:Lion)``, or
+        ``local registration (module:qualname)``.
+        """
         if self.distribution is None:
             return f"local registration ({self.target})"
         return f"{self.distribution} {self.version} ({self.target})"
@@ -48,7 +60,21 @@ class Provider:
 
 @dataclass(frozen=True)
 class ComponentInfo:
-    """What is known of one name in one category, read from metadata without importing anything."""
+    """What is known of one name in one category, read from metadata without importing anything.
+
+    Attributes:
+        category: The category asked about.
+        name: The bare name asked about.
+        status: ``"ok"``; ``"conflict"`` (several enabled providers, none chosen by `prefer`);
+            ``"disabled"`` (every provider is disabled); ``"broken"`` (the target is malformed,
+            or loading it failed earlier in this process).
+        providers: Every `Provider`; when the name resolves, the one `get` uses comes first.
+        aliases: The other names of the same installed provider.
+        loaded: Whether the provider's object has been loaded in this process (always True for
+            a local registration).
+        problem: Why it is conflicted, disabled or broken, else None.
+        preferred: The distribution chosen with `Registry.prefer`, when that settles a conflict.
+    """
 
     category: str
     name: str
@@ -66,14 +92,17 @@ class ComponentInfo:
 
     @property
     def distribution(self) -> str | None:
+        """The `provider`'s distribution, or None."""
         return self.provider.distribution if self.provider else None
 
     @property
     def version(self) -> str | None:
+        """The `provider`'s version, or None."""
         return self.provider.version if self.provider else None
 
     @property
     def target(self) -> str | None:
+        """The `provider`'s target, or None."""
         return self.provider.target if self.provider else None
 
 

@@ -91,7 +91,18 @@ def _registers_itself(installed: Iterable[Source], obj: Any, target: str) -> boo
 
 @dataclass(frozen=True)
 class DistributionInfo:
-    """An installed distribution that provides components or hook plugins."""
+    """An installed distribution that provides components or hook plugins.
+
+    Attributes:
+        name: The distribution's name, PEP 503 normalised.
+        display_name: The name as its metadata spells it.
+        version: Its installed version.
+        location: Its dist-info folder.
+        disabled: Whether it is on the disable list.
+        components: Category -> number of names it declares there (the reserved groups
+            ``hooks``, ``contracts`` and ``deprecated`` are not counted).
+        hooks: How many hook plugins it declares.
+    """
 
     name: str
     display_name: str
@@ -107,6 +118,20 @@ class Registry:
 
     ``Registry(namespace="myfw", parent=torchplug.registry)`` gives a framework its own groups
     (``myfw.model``, ...) and falls back to the parent for names it does not have itself.
+    Creating one is cheap: nothing is scanned until a method needs a name. Most code uses the
+    default registry, ``torchplug.registry``; a fresh one suits a test (or the
+    ``torchplug_registry`` fixture).
+
+    Args:
+        namespace: The entry-point groups read are ``<namespace>.<category>``: one or more
+            lowercase identifiers joined by dots (``"myfw"``, ``"myfw.vision"``).
+        parent: A registry to fall back to for names this one has no provider of at all.
+        autoload: False ignores installed packs (only local registrations exist), True reads
+            them whatever the environment says, None follows ``TORCHPLUG_AUTOLOAD``.
+        disabled: Distributions to block from the start, as `disable` does.
+
+    Raises:
+        InvalidNameError: `namespace` is not lowercase identifiers joined by dots.
     """
 
     def __init__(
@@ -186,7 +211,9 @@ class Registry:
         """Rescan installed metadata, e.g. after ``pip install`` in this process.
 
         Local registrations and preferences stay; providers that are still installed unchanged
-        keep their loaded objects. TORCHPLUG_DISABLE and TORCHPLUG_AUTOLOAD are read again.
+        keep their loaded objects. TORCHPLUG_DISABLE and TORCHPLUG_AUTOLOAD are read again. The
+        scan cache is bypassed (and rewritten); failed loads and failed hook plugins are tried
+        again on next use.
         """
         importlib.invalidate_caches()
         with self._lock:
@@ -196,7 +223,12 @@ class Registry:
         self._relay.reset_failures()
 
     def disable(self, *distributions: str) -> None:
-        """Block distributions, as TORCHPLUG_DISABLE does: none of their entry points is imported."""
+        """Block distributions, as TORCHPLUG_DISABLE does: none of their entry points is imported.
+
+        Their names leave `list` (`get` of a name only they provide raises
+        `ComponentDisabledError`; another enabled provider of it simply wins), and `entries`,
+        `info` and ``torchplug plugins`` show them as disabled. Names are normalised (PEP 503).
+        """
         with self._lock:
             self._disabled_by_api.update(normalize_distribution(d) for d in distributions)
             self._disabled = frozenset(self._disabled_by_api | self._disabled_by_env)
@@ -266,7 +298,23 @@ class Registry:
         a decorator.
 
         A name that an installed pack provides, or that was registered before, raises
-        `DuplicateComponentError` unless ``override=True``.
+        `DuplicateComponentError` unless ``override=True``. Registering the same object again
+        under the same name does nothing. Registrations live in this registry object, in this
+        process: `refresh` keeps them, a new `Registry` does not have them.
+
+        Args:
+            category: The category, a lowercase identifier (``"optimizer"``).
+            name: The name a config writes; no whitespace and no ``:``.
+            obj: What `get` returns: a class, a builder function, any object. Its target is
+                recorded as ``module:qualname``.
+            override: Register even over installed providers or an earlier registration. The
+                registration then wins for the bare name; a qualified name
+                (``"dist:name"``) still reaches an installed provider.
+            aliases: Other names for the same object.
+
+        Raises:
+            InvalidNameError: A category or name that breaks the naming rules.
+            DuplicateComponentError: The name is taken and `override` is false.
         """
         check_category(category)
         names = [check_component(n) for n in (name, *aliases)]
@@ -325,7 +373,10 @@ class Registry:
     def deprecate(self, category: str, old: str, new: str) -> None:
         """Make `old` resolve to `new` with a DeprecationWarning; `list` hides `old`.
 
-        Packs declare the same in metadata: group ``torchplug.deprecated``, ``"mlp.silu" = "swiglu"``.
+        `get` returns `new`'s object with the warning on every call, `info` describes `new`, and
+        ``list(..., include_deprecated=True)`` shows `old` again. A name that something still
+        provides is never redirected. Packs declare the same in metadata: group
+        ``torchplug.deprecated``, ``"mlp.silu" = "swiglu"``.
         """
         check_category(category)
         check_component(old)
@@ -363,7 +414,11 @@ class Registry:
         return self.register("loss", name, obj, override=override)
 
     def unregister(self, category: str, name: str) -> None:
-        """Remove a local registration (installed entry points are removed by uninstalling)."""
+        """Remove a local registration (installed entry points are removed by uninstalling).
+
+        Raises:
+            ComponentNotFoundError: There is no local registration of `name` in `category`.
+        """
         with self._lock:
             names = self._local.get(category, {})
             if name not in names:
@@ -377,7 +432,16 @@ class Registry:
             self._invalidate()
 
     def prefer(self, category: str, name: str, distribution: str | None) -> None:
-        """Resolve a conflict: `get` of `name` uses `distribution`'s provider (None: forget it)."""
+        """Resolve a conflict: `get` of `name` uses `distribution`'s provider (None: forget it).
+
+        `info` then reports status ``ok`` with ``preferred`` set, and `check` no longer reports
+        the conflict. The choice applies while that distribution is enabled and among the
+        providers; it is not stored anywhere, so make it where the training code starts.
+
+        Raises:
+            ComponentNotFoundError: No installed entry point provides `name`, or `distribution`
+                is not one of its providers.
+        """
         with self._lock:
             if distribution is None:
                 self._preferred.pop((category, name), None)
@@ -404,6 +468,20 @@ class Registry:
         """The object registered as `name`; an entry point's module is imported on first `get`.
 
         `name` may be qualified as ``"distribution:name"`` to pick one provider of a conflict.
+        The object is returned as declared, never called. The first `get` of an installed name
+        imports its module once, even when many threads ask at the same time; later calls are a
+        dictionary lookup.
+
+        Raises:
+            ComponentNotFoundError: Unknown category, or no such name here or in the parent; the
+                message lists what exists and suggests close names.
+            ComponentDisabledError: Every provider of the name is disabled.
+            DuplicateComponentError: Several providers, and no qualified name, `prefer` or
+                ``torchplug_resolve_conflict`` hook chooses one.
+            PluginLoadError: Importing the provider failed. The failure is remembered: later
+                calls raise it again without importing, until `refresh`.
+            TorchplugError: A ``torchplug_resolve_conflict`` hook answered with something that is
+                not one of the candidates.
         """
         try:
             return self._hot[category][name]
@@ -512,7 +590,14 @@ class Registry:
     # ----------------------------------------------------------------- building
 
     def declare_contract(self, contract: Contract) -> None:
-        """Declare the call of a category's builders (and its default type) in this process."""
+        """Declare the call of a category's builders (and its default type) in this process.
+
+        It replaces any earlier declaration of the category in this registry.
+
+        Raises:
+            InvalidNameError: The category breaks the naming rules, or is reserved (``hooks``,
+                ``contracts``, ``deprecated``).
+        """
         check_category(contract.category)
         with self._lock:
             self._contracts[contract.category] = contract
@@ -520,7 +605,13 @@ class Registry:
     def contract(self, category: str) -> Contract | None:
         """The contract of `category`: declared here, by an installed pack, the parent's, or built in.
 
-        A pack's contract (group ``torchplug.contracts``) is imported on first need.
+        The first of these wins, in that order; None when there is none. A pack's contract
+        (group ``<namespace>.contracts``) is imported on first need.
+
+        Raises:
+            DuplicateComponentError: Two enabled packs declare a contract for `category`.
+            PluginLoadError: The declaring pack's module fails to import.
+            ConfigError: What the pack declares is not a `Contract`.
         """
         if category in self._contracts:
             return self._contracts[category]
@@ -545,7 +636,13 @@ class Registry:
     def builder(self, category: str, spec: Any, *, at: str | None = None) -> ComponentFactory:
         """Resolve and check `spec` without building it; call the result with runtime inputs.
 
-        `at` is the config path used in error messages (default: the category).
+        `at` is the config path used in error messages (default: the category). This is how a
+        training loop validates a whole config before it builds anything.
+
+        Raises:
+            ConfigError: The name cannot be resolved, a key is unknown, a value does not fit its
+                annotation, a required hyperparameter or ``type`` is missing, or the config sets
+                a runtime input. The message starts with the dotted config path.
         """
         from ._build import ComponentFactory, split_spec
 
@@ -568,6 +665,11 @@ class Registry:
         `args` and `kwargs` are the runtime inputs (``model.parameters()`` for an optimizer).
         Config keys are checked against the builder's signature first; the result carries its
         provenance (`torchplug.provenance`).
+
+        Raises:
+            ConfigError: As `builder` raises it, before anything is built; also a key given both
+                in the config and by the caller. An exception raised by the builder itself
+                propagates unchanged, with a note naming the config path and the component.
         """
         return self.builder(category, spec)(*args, **kwargs)
 
@@ -615,7 +717,13 @@ class Registry:
     def list(self, category: str, *, include_deprecated: bool = False) -> builtins.list[str]:
         """Sorted names that `get` can be asked for in `category`; imports nothing.
 
-        Deprecated names are left out unless `include_deprecated`.
+        Installed names with at least one enabled provider (conflicted and broken ones too: `get`
+        may still raise for them), local registrations and the parent's names. Deprecated names
+        are left out unless `include_deprecated`. A category with a contract but no provider yet
+        gives ``[]``.
+
+        Raises:
+            ComponentNotFoundError: An unknown category.
         """
         installed = self._ensure_tables().components.get(category)
         local = self._local.get(category, {})
@@ -636,7 +744,11 @@ class Registry:
     def info(self, category: str, name: str) -> ComponentInfo:
         """Provider, version, target, status and aliases of `name`; imports nothing.
 
-        A deprecated name gives the info of its replacement.
+        A deprecated name gives the info of its replacement; a qualified name the info of that
+        distribution's provider; a name this registry does not have is looked up in the parent.
+
+        Raises:
+            ComponentNotFoundError: Neither this registry nor its parent has the name.
         """
         name = self._replacement(category, name) or name
         distribution, bare = split_qualified(name)
@@ -696,7 +808,11 @@ class Registry:
         )
 
     def entries(self, category: str | None = None) -> builtins.list[ComponentInfo]:
-        """`info` of every name (disabled, conflicted and broken ones too), sorted; imports nothing."""
+        """`info` of every name (disabled, conflicted and broken ones too), sorted; imports nothing.
+
+        Sorted by category and name, with the parent's names that this registry does not shadow:
+        what ``torchplug list`` prints.
+        """
         tables = self._ensure_tables()
         keys = {(c, n) for c, names in tables.components.items() for n in names}
         keys |= {(c, n) for c, names in self._local.items() for n in names}
@@ -721,7 +837,10 @@ class Registry:
         return [infos[k] for k in sorted(infos)]
 
     def distributions(self) -> builtins.list[DistributionInfo]:
-        """Installed distributions that provide components or hooks here, by name."""
+        """Installed distributions that provide components or hooks here, by name.
+
+        What ``torchplug plugins`` prints. The parent's distributions are not included.
+        """
         tables = self._ensure_tables()
         counts: dict[str, dict[str, int]] = {}  # location -> category -> entry points
         for record in tables.index.entries:
@@ -751,7 +870,10 @@ class Registry:
         """Every conflict, broken entry point and metadata problem at once.
 
         Imports nothing unless ``deep=True``, which loads every enabled entry point (and the
-        hook plugins) and reports each failure.
+        hook plugins) and reports each failure, and each builder whose signature cannot take its
+        category's call (a ``contract`` finding). Conflicts settled by `prefer` are not
+        reported; those that only a hook or qualified names settle are: they describe the
+        installation, not one lookup. The parent registry is not checked.
         """
         from ._check import CheckReport, Finding
 
