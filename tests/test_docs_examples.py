@@ -51,15 +51,15 @@ else:  # pragma: no cover - the docs examples are checked on 3.11+
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = sorted(
     [
-        *(ROOT / "docs" / "pages").rglob("*.md"),
         ROOT / "README.md",
-        ROOT / "examples" / "README.md",
+        *(ROOT / "docs" / "pages").rglob("*.md"),
+        *(p for p in (ROOT / "examples").rglob("*.md") if "runs" not in p.parts),
     ]
 )
 RUNNABLE = {"python", "bash", "console"}
 NOT_RUN = re.compile(r"^\s*<!--\s*not run:\s*(?P<why>.*?)\s*-->\s*$")
 FENCE = re.compile(r"^(?P<indent>\s*)```(?P<lang>[\w-]*)")
-FILE_HEADER = re.compile(r"^# (?P<path>[\w./-]+\.(?:py|toml))(?: of (?P<of>[\w.-]+))?$")
+FILE_HEADER = re.compile(r"^# (?P<path>[\w./-]+\.(?:py|toml))\b")
 OUTPUT_FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 
@@ -309,6 +309,13 @@ def make_workspace(page: Path, root: Path) -> Workspace:
     for (extra_page, site), make in PAGE_EXTRA_PACKS.items():
         if extra_page == relative:
             sites.setdefault(site, []).extend(make())
+    # The packs of the site on PYTHONPATH each get a directory, in the order of their names:
+    # the order of a conflict's providers follows sys.path, while the order of the entries of
+    # one directory is the file system's.
+    on_path = []
+    for pack in sorted(sites.pop("site"), key=lambda p: p.name):
+        pack.install(cwd / "site" / pack.name)
+        on_path.append(str(cwd / "site" / pack.name))
     for site, packs in sites.items():
         (cwd / site).mkdir(exist_ok=True)
         for pack in packs:
@@ -317,7 +324,7 @@ def make_workspace(page: Path, root: Path) -> Workspace:
     bin_dir = str(Path(sys.executable).parent)  # torchplug, torchrun and this python
     env.update(
         PATH=os.pathsep.join([bin_dir, env.get("PATH", "")]),
-        PYTHONPATH=os.pathsep.join(p for p in [str(cwd / "site"), env.get("PYTHONPATH")] if p),
+        PYTHONPATH=os.pathsep.join([*on_path, *filter(None, [env.get("PYTHONPATH")])]),
         XDG_CACHE_HOME=str(root / "cache"),
         NO_COLOR="1",
         PYTHONUNBUFFERED="1",  # stdout and stderr interleave as they would on a terminal
@@ -346,8 +353,10 @@ SEPARATOR = "=== the docs example runs its next command ==="
 def run_console(block: Block, space: Workspace) -> list[str]:
     """Run a console block's commands in one bash process; the mismatches, described."""
     commands = console_commands(block)
+    # The separator is echoed between commands without disturbing `$?`, so `echo $?` works.
     script = "exec 2>&1\n" + "".join(
-        f"echo '{SEPARATOR}'\n{command}\n" for command, _ in commands
+        f"__status=$?; echo '{SEPARATOR}'; (exit $__status)\n{command}\n"
+        for command, _ in commands
     )
     result = space.run(["bash", "-c", script])
     outputs = result.stdout.split(SEPARATOR + "\n")[1:]
@@ -484,7 +493,12 @@ def _runnable(page: Path) -> list[Block]:
 
 
 #: Pages whose examples train models for several seconds each.
-SLOW_PAGES = {"docs/pages/tutorial.md", "docs/pages/distributed.md", "docs/pages/training.md"}
+SLOW_PAGES = {
+    "docs/pages/tutorial.md",
+    "docs/pages/distributed.md",
+    "docs/pages/training.md",
+    "examples/README.md",
+}
 
 
 def _params() -> Iterator[object]:
@@ -519,6 +533,35 @@ def test_markers_and_languages_follow_the_convention() -> None:
                 problems.append(f"{block.where}: name the block's language (text for output)")
             if block.not_run is not None and block.lang not in RUNNABLE:
                 problems.append(f"{block.where}: a {block.lang} block never runs; drop the marker")
+    assert not problems, "\n".join(problems)
+
+
+#: The README's install command: every other line that installs from this checkout repeats it.
+README_INSTALL = re.compile(r"python -m pip install [^&\n]*?(?=\s*(?:&&|$))", re.MULTILINE)
+
+
+def _install_commands(text: str) -> Iterator[tuple[int, str]]:
+    for number, line in enumerate(text.splitlines(), 1):
+        if "pip install" in line and ("plugins/torchplug-" in line or "examples/packs/" in line):
+            yield number, line
+
+
+def test_install_lines_are_the_readmes() -> None:
+    """Every line that installs the first-party packs is the README's; every install from this
+    checkout pins torch with the constraints file."""
+    readme = next(line for _, line in _install_commands((ROOT / "README.md").read_text("utf-8")))
+    match = README_INSTALL.search(readme)
+    assert match is not None, readme
+    command = match.group(0)
+    files = [*PAGES, *(ROOT / "examples").glob("*.toml")]
+    problems = []
+    for path in files:
+        for number, line in _install_commands(path.read_text("utf-8")):
+            where = f"{path.relative_to(ROOT)}:{number}"
+            if "-c tests/constraints.txt" not in line:
+                problems.append(f"{where}: no -c tests/constraints.txt: {line.strip()}")
+            if "plugins/torchplug-" in line and command not in line:
+                problems.append(f"{where}: not the README's line ({command}): {line.strip()}")
     assert not problems, "\n".join(problems)
 
 
