@@ -21,12 +21,43 @@ from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
 if TYPE_CHECKING:
-    from torchplug import ComponentInfo, DistributionInfo
+    from torchplug import ComponentInfo, Contract, DistributionInfo
 
 #: argparse wraps to the terminal and may colour its output: fix both so every build is the same.
 _HELP_ENVIRONMENT = {"COLUMNS": "80", "NO_COLOR": "1", "PYTHON_COLORS": "0"}
 #: The catalogue lists the installed distributions whose names start with this.
 FIRST_PARTY_PREFIX = "torchplug-"
+
+
+# --------------------------------------------------------------------------- private imports
+# The only three places that import torchplug's private modules. When a module moves, repoint the
+# import here; nothing else in this file names a private module.
+
+
+def _command_line_parser() -> argparse.ArgumentParser:
+    """The ``torchplug`` command's argument parser, with every subcommand."""
+    from torchplug._cli import build_parser
+
+    return build_parser()
+
+
+def _builtin_contracts() -> dict[str, Contract]:
+    """Category -> the contract torchplug declares for it (the table on contracts.md)."""
+    from torchplug._contracts import BUILTIN_CONTRACTS
+
+    return BUILTIN_CONTRACTS
+
+
+def _read_source(target: str, location: str | None) -> tuple[str | None, str | None]:
+    """``(docstring, note)`` of `target`, read from its source text without importing it; the
+    note says why no docstring could be read."""
+    from torchplug._source import read_source
+
+    source = read_source(target, location)
+    return source.docstring, source.note
+
+
+# --------------------------------------------------------------------------- the generated text
 
 
 def _subcommands(parser: argparse.ArgumentParser) -> list[tuple[str, argparse.ArgumentParser]]:
@@ -42,10 +73,8 @@ def _help_section(command: str, parser: argparse.ArgumentParser) -> str:
 
 def cli_reference() -> str:
     """``torchplug --help`` and ``torchplug COMMAND --help`` for every command, as Markdown."""
-    from torchplug._cli import build_parser
-
     with mock.patch.dict(os.environ, _HELP_ENVIRONMENT):
-        parser = build_parser()
+        parser = _command_line_parser()
         sections = [_help_section("torchplug", parser)]
         sections += [_help_section(f"torchplug {name}", sub) for name, sub in _subcommands(parser)]
     return "\n".join(sections)
@@ -53,11 +82,9 @@ def cli_reference() -> str:
 
 def contracts_table() -> str:
     """The built-in category contracts as a Markdown table."""
-    from torchplug._contracts import BUILTIN_CONTRACTS
-
     rows = [
         f"| `{c.category}` | `{c.describe()}` | {f'`{c.default_type}`' if c.default_type else '-'} |"
-        for c in BUILTIN_CONTRACTS.values()
+        for c in _builtin_contracts().values()
     ]
     return "\n".join(["| category | call | default type |", "| --- | --- | --- |", *rows])
 
@@ -72,17 +99,15 @@ def _summary(target: str, location: str | None, missing: set[str]) -> str:
 
     A target whose top-level package is not installed here is added to `missing` instead.
     """
-    from torchplug._source import read_source
-
     top = target.split(":", 1)[0].split(".", 1)[0]
     if importlib.util.find_spec(top) is None:  # finds a top-level package, imports nothing
         missing.add(top)
         return "-"
-    source = read_source(target, location)
-    if source.docstring:
-        return _cell(source.docstring.split("\n\n", 1)[0])
-    if source.note:
-        return _cell(f"(no docstring read: {source.note})")
+    docstring, note = _read_source(target, location)
+    if docstring:
+        return _cell(docstring.split("\n\n", 1)[0])
+    if note:
+        return _cell(f"(no docstring read: {note})")
     return "(no docstring)"
 
 
@@ -98,13 +123,13 @@ def _deprecations(distribution: str, namespace: str) -> list[tuple[str, str]]:
 def _pack_section(pack: DistributionInfo, entries: list[ComponentInfo], namespace: str) -> str:
     """One pack's heading, summary, and a table of names per category."""
     import importlib_metadata
-    from torchplug._contracts import BUILTIN_CONTRACTS
 
+    contracts = _builtin_contracts()
     missing: set[str] = set()
     tables = []
     for category in pack.components:
         lines = [f"### {pack.name}: {category}", ""]
-        contract = BUILTIN_CONTRACTS.get(category)
+        contract = contracts.get(category)
         if contract is not None:
             lines += [f"Called as `{contract.describe()}`.", ""]
         lines += ["| name | target | summary |", "| --- | --- | --- |"]

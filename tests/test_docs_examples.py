@@ -59,7 +59,7 @@ PAGES = sorted(
 RUNNABLE = {"python", "bash", "console"}
 NOT_RUN = re.compile(r"^\s*<!--\s*not run:\s*(?P<why>.*?)\s*-->\s*$")
 FENCE = re.compile(r"^(?P<indent>\s*)```(?P<lang>[\w-]*)")
-FILE_HEADER = re.compile(r"^# (?P<path>[\w./-]+\.(?:py|toml))\b")
+FILE_HEADER = re.compile(r"^# (?P<path>[\w./-]+\.(?:py|toml|sh))\b")
 OUTPUT_FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 
@@ -82,7 +82,7 @@ class Block:
     @property
     def file(self) -> str | None:
         """The path this block is the content of, when its first line names one."""
-        if self.lang not in {"python", "toml"}:
+        if self.lang not in {"python", "toml", "bash"}:
             return None
         match = FILE_HEADER.match(self.code.split("\n", 1)[0])
         return match["path"] if match else None
@@ -513,6 +513,8 @@ def test_page_examples_run(page: Path, tmp_path: Path) -> None:
     space = make_workspace(page, tmp_path)
     problems = run_pack_files(page, space)
     blocks = _runnable(page)
+    for script in (b for b in blocks if b.lang == "bash" and b.file is not None):
+        (space.cwd / (script.file or "")).write_text(script.code, "utf-8")
     python = [b for b in blocks if b.lang == "python" and b.file is None]
     if python:
         problems += run_python(python, space, tmp_path)
