@@ -63,6 +63,11 @@ FILE_HEADER = re.compile(r"^# (?P<path>[\w./-]+\.(?:py|toml|sh))\b")
 OUTPUT_FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 
+def _name(path: Path) -> str:
+    """`path` as messages and `PAGE_PACKS` name it: relative to the repository root."""
+    return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
+
+
 @dataclass
 class Block:
     """One fenced code block of a Markdown page."""
@@ -72,12 +77,12 @@ class Block:
     lang: str
     code: str
     not_run: str | None = None  # the reason given by a <!-- not run: ... --> marker
-    next_lang: str | None = None  # the language of the next block, when nothing but blanks part them
+    next_lang: str | None = None  # the next block's language, when only blank lines part them
     next_code: str = ""
 
     @property
     def where(self) -> str:
-        return f"{self.page.relative_to(ROOT)}:{self.line}"
+        return f"{_name(self.page)}:{self.line}"
 
     @property
     def file(self) -> str | None:
@@ -100,7 +105,7 @@ def read_blocks(page: Path) -> list[Block]:
             marker = NOT_RUN.match(lines[index])
             if marker and not (index + 1 < len(lines) and FENCE.match(lines[index + 1])):
                 raise AssertionError(
-                    f"{page.relative_to(ROOT)}:{index + 1}: a not-run marker must be on the line "
+                    f"{_name(page)}:{index + 1}: a not-run marker must be on the line "
                     "right above the block it marks"
                 )
             index += 1
@@ -115,7 +120,7 @@ def read_blocks(page: Path) -> list[Block]:
         if start > 0 and (marker := NOT_RUN.match(lines[start - 1])):
             reason = marker["why"]
             if not reason:
-                raise AssertionError(f"{page.relative_to(ROOT)}:{start}: give a reason: not run: <why>")
+                raise AssertionError(f"{_name(page)}:{start}: give a reason: not run: <why>")
         block = Block(page, start + 2, fence["lang"], "\n".join(body) + "\n", reason)
         if blocks and all(not line.strip() for line in lines[last_end + 1 : start]):
             blocks[-1].next_lang, blocks[-1].next_code = block.lang, block.code
@@ -203,10 +208,10 @@ class FocalLoss(torch.nn.Module):
         super().__init__()
         self.gamma = gamma
 '''
-DICE = '''import segmentation_kit  # not installed: loading this module fails
+DICE = """import segmentation_kit  # not installed: loading this module fails
 
 DiceLoss = segmentation_kit.DiceLoss
-'''
+"""
 SCALENORM = '''import torch
 
 
@@ -302,7 +307,7 @@ def make_workspace(page: Path, root: Path) -> Workspace:
     shutil.copytree(
         ROOT / "examples", cwd / "examples", ignore=shutil.ignore_patterns("runs", "*.lock.json")
     )
-    relative = page.relative_to(ROOT).as_posix()
+    relative = _name(page)
     sites: dict[str, list[Pack]] = {"site": list(packs_of(page).values())}
     for site, names in PAGE_PACKS.get(relative, {}).items():
         sites.setdefault(site, []).extend(EXAMPLE_PACKS[name]() for name in names)
@@ -355,15 +360,14 @@ def run_console(block: Block, space: Workspace) -> list[str]:
     commands = console_commands(block)
     # The separator is echoed between commands without disturbing `$?`, so `echo $?` works.
     script = "exec 2>&1\n" + "".join(
-        f"__status=$?; echo '{SEPARATOR}'; (exit $__status)\n{command}\n"
-        for command, _ in commands
+        f"__status=$?; echo '{SEPARATOR}'; (exit $__status)\n{command}\n" for command, _ in commands
     )
     result = space.run(["bash", "-c", script])
     outputs = result.stdout.split(SEPARATOR + "\n")[1:]
     outputs += [""] * (len(commands) - len(outputs))
     checker = doctest.OutputChecker()
     problems = []
-    for (command, want), got in zip(commands, outputs):
+    for (command, want), got in zip(commands, outputs, strict=True):
         if not checker.check_output(want, got, OUTPUT_FLAGS):
             problems.append(f"$ {command}\n--- expected:\n{want}--- got:\n{got}")
     return problems
@@ -448,7 +452,7 @@ def session_main(blocks_file: str) -> int:
 def run_python(blocks: list[Block], space: Workspace, tmp_path: Path) -> list[str]:
     payload = [
         {
-            "page": str(b.page.relative_to(ROOT)),
+            "page": _name(b.page),
             "line": b.line,
             "code": b.code,
             "expected_output": b.next_code if b.next_lang == "text" else None,
@@ -475,17 +479,15 @@ def run_pack_files(page: Path, space: Workspace) -> list[str]:
             path = space.cwd / "tests" / Path(test.file or "").name
             path.parent.mkdir(exist_ok=True)
             path.write_text(test.code, "utf-8")
-            result = space.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(path)])
+            result = space.run(
+                [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(path)]
+            )
             if result.returncode != 0:
                 problems.append(f"{test.where}: pytest failed:\n{result.stdout}")
     return problems
 
 
 # --------------------------------------------------------------------------- the tests
-
-
-def _page_id(page: Path) -> str:
-    return page.relative_to(ROOT).as_posix()
 
 
 def _runnable(page: Path) -> list[Block]:
@@ -503,13 +505,12 @@ SLOW_PAGES = {
 
 def _params() -> Iterator[object]:
     for page in PAGES:
-        marks = [pytest.mark.slow] if _page_id(page) in SLOW_PAGES else []
-        yield pytest.param(page, id=_page_id(page), marks=marks)
+        marks = [pytest.mark.slow] if _name(page) in SLOW_PAGES else []
+        yield pytest.param(page, id=_name(page), marks=marks)
 
 
-@pytest.mark.parametrize("page", list(_params()))
-def test_page_examples_run(page: Path, tmp_path: Path) -> None:
-    """Run every example of one page, in order, and report every mismatch at once."""
+def run_page(page: Path, tmp_path: Path) -> list[str]:
+    """Run every example of one page; every mismatch, described."""
     space = make_workspace(page, tmp_path)
     problems = run_pack_files(page, space)
     blocks = _runnable(page)
@@ -523,6 +524,13 @@ def test_page_examples_run(page: Path, tmp_path: Path) -> None:
             continue
         run = run_console if block.lang == "console" else run_bash
         problems += [f"{block.where} ({block.lang}):\n{p}" for p in run(block, space)]
+    return problems
+
+
+@pytest.mark.parametrize("page", list(_params()))
+def test_page_examples_run(page: Path, tmp_path: Path) -> None:
+    """Every example of the page runs and says what it really does."""
+    problems = run_page(page, tmp_path)
     assert not problems, "\n\n".join(problems)
 
 
@@ -536,6 +544,61 @@ def test_markers_and_languages_follow_the_convention() -> None:
             if block.not_run is not None and block.lang not in RUNNABLE:
                 problems.append(f"{block.where}: a {block.lang} block never runs; drop the marker")
     assert not problems, "\n".join(problems)
+
+
+# --------------------------------------------------------------------------- the checker itself
+
+
+def _write_page(tmp_path: Path, text: str) -> Path:
+    page = tmp_path / "page.md"
+    page.write_text(text, "utf-8")
+    return page
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        ("```python\n1 + 1  # -> 3\n```\n", "expected 3, got 2"),
+        (
+            "```python\nprint('hello')\n```\n\n```text\nbye\n```\n",
+            "but the text block after it says",
+        ),
+        ("```python\nraise ValueError('broken example')\n```\n", "ValueError: broken example"),
+        ("```console\n$ echo hello\nbye\n```\n", "--- got:\nhello"),
+        ("```console\n$ false\n$ echo $?\n0\n```\n", "--- got:\n1"),
+        ("```bash\necho so far so good\nfalse\necho never\n```\n", "exit status 1"),
+        ("```python\nimport torchplug  # -> torchplug\n```\n", "not an expression"),
+    ],
+    ids=["value", "printed", "exception", "console", "status", "bash", "statement"],
+)
+def test_a_broken_example_is_reported(tmp_path: Path, text: str, complaint: str) -> None:
+    problems = run_page(_write_page(tmp_path, text), tmp_path)
+    assert complaint in "\n".join(problems)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "```python\nprint('a 1 b')\n```\n\n```text\na ... b\n```\n",
+        "```console\n$ echo 'took 3.2 s'\ntook ... s\n$ false\n$ echo $?\n1\n```\n",
+        "<!-- not run: never exits -->\n```bash\nsleep infinity\n```\n",
+    ],
+    ids=["ellipsis", "console", "marker"],
+)
+def test_a_working_example_passes(tmp_path: Path, text: str) -> None:
+    assert run_page(_write_page(tmp_path, text), tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        ("<!-- not run: -->\n```bash\ntrue\n```\n", "give a reason"),
+        ("<!-- not run: later -->\n\n```bash\ntrue\n```\n", "right above the block"),
+    ],
+)
+def test_a_marker_says_why_and_sits_on_its_block(tmp_path: Path, text: str, complaint: str) -> None:
+    with pytest.raises(AssertionError, match=complaint):
+        read_blocks(_write_page(tmp_path, text))
 
 
 #: The README's install command: every other line that installs from this checkout repeats it.
@@ -559,7 +622,7 @@ def test_install_lines_are_the_readmes() -> None:
     problems = []
     for path in files:
         for number, line in _install_commands(path.read_text("utf-8")):
-            where = f"{path.relative_to(ROOT)}:{number}"
+            where = f"{_name(path)}:{number}"
             if "-c tests/constraints.txt" not in line:
                 problems.append(f"{where}: no -c tests/constraints.txt: {line.strip()}")
             if "plugins/torchplug-" in line and command not in line:
