@@ -13,7 +13,8 @@ Which fenced blocks run, per language:
 - ``python`` and ``toml`` blocks whose first line names a file (``# pyproject.toml``,
   ``# src/<package>/<module>.py``, ``# tests/test_<name>.py``) are the files of an example pack:
   the pack is installed (its dist-info written from the ``pyproject.toml``), its modules are
-  imported and its tests are run with pytest.
+  imported and its tests are run with pytest. A ``bash`` block whose first line names a
+  ``.sh`` file is written to that file, for a later block to run.
 - Any other language (``text``, ``toml``, ``json``) is output or configuration, not run.
 
 A block that cannot run here carries a marker on the line right above its opening fence,
@@ -22,7 +23,8 @@ GPUs. Every block without one runs. A marker with no reason, or not followed by 
 
 Each page runs in a directory of its own holding a copy of ``examples/`` (``torchplug run``
 writes ``runs/`` and lock files there), with a private scan cache, and with the example packs the
-page assumes installed in a site directory on ``PYTHONPATH`` (`PAGE_PACKS`).
+page assumes installed in a site directory on ``PYTHONPATH`` (`PAGE_PACKS`). The page's Python
+session runs first, then its shell blocks in order.
 """
 
 from __future__ import annotations
