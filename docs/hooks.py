@@ -20,7 +20,7 @@ from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
 if TYPE_CHECKING:
-    from torchplug import ComponentInfo, DistributionInfo
+    from torchplug import ComponentInfo, Contract, DistributionInfo
 
 #: argparse wraps to the terminal and may colour its output: fix both so every build is the same.
 _HELP_ENVIRONMENT = {"COLUMNS": "80", "NO_COLOR": "1", "PYTHON_COLORS": "0"}
@@ -28,33 +28,55 @@ _HELP_ENVIRONMENT = {"COLUMNS": "80", "NO_COLOR": "1", "PYTHON_COLORS": "0"}
 FIRST_PARTY_PREFIX = "torchplug-"
 
 
-def cli_reference() -> str:
-    """``torchplug --help`` and ``torchplug COMMAND --help`` for every installed command, as Markdown.
+# --------------------------------------------------------------------------- private imports
+# The only places that import torchplug's private modules. When a module moves, repoint the
+# import here; nothing else in this file names a private module.
 
-    The commands are the installed ones (group ``torchplug.commands``): the core's and those of the
-    first-party packs installed in the docs environment.
-    """
+
+def _command_help() -> list[tuple[str, str]]:
+    """``("torchplug", help)`` and ``("torchplug NAME", help)`` for every installed command."""
     from torchplug import registry
     from torchplug.cli._main import command_parser, help_text, load_command
 
+    helps = [("torchplug", help_text())]
+    for name in registry.commands():
+        helps.append((f"torchplug {name}", command_parser(name, load_command(name)).format_help()))
+    return helps
+
+
+def _declared_contracts() -> dict[str, Contract]:
+    """Category -> the contract the installed packs declare for it (the table on contracts.md)."""
+    from torchplug import registry
+
+    found = {c: registry.contract(c) for c in registry.categories()}
+    return {category: contract for category, contract in found.items() if contract is not None}
+
+
+def _read_source(target: str, location: str | None) -> tuple[str | None, str | None]:
+    """``(docstring, note)`` of `target`, read from its source text without importing it; the
+    note says why no docstring could be read."""
+    from torchplug.cli._source import read_source
+
+    source = read_source(target, location)
+    return source.docstring, source.note
+
+
+# --------------------------------------------------------------------------- the generated text
+
+
+def cli_reference() -> str:
+    """``torchplug --help`` and ``torchplug COMMAND --help`` for every installed command, as
+    Markdown: the core's commands and those of the first-party packs installed here."""
     with mock.patch.dict(os.environ, _HELP_ENVIRONMENT):
-        sections = [f"## `torchplug`\n\n```text\n{help_text().rstrip()}\n```\n"]
-        for name in registry.commands():
-            parser = command_parser(name, load_command(name))
-            sections.append(
-                f"## `torchplug {name}`\n\n```text\n{parser.format_help().rstrip()}\n```\n"
-            )
-    return "\n".join(sections)
+        helps = _command_help()
+    return "\n".join(f"## `{title}`\n\n```text\n{text.rstrip()}\n```\n" for title, text in helps)
 
 
 def contracts_table() -> str:
     """The category contracts the installed packs declare, as a Markdown table."""
-    from torchplug import registry
-
-    contracts = [c for c in map(registry.contract, registry.categories()) if c is not None]
     rows = [
         f"| `{c.category}` | `{c.describe()}` | {f'`{c.default_type}`' if c.default_type else '-'} |"
-        for c in contracts
+        for c in _declared_contracts().values()
     ]
     return "\n".join(["| category | call | default type |", "| --- | --- | --- |", *rows])
 
@@ -69,17 +91,15 @@ def _summary(target: str, location: str | None, missing: set[str]) -> str:
 
     A target whose top-level package is not installed here is added to `missing` instead.
     """
-    from torchplug.cli._source import read_source
-
     top = target.split(":", 1)[0].split(".", 1)[0]
     if importlib.util.find_spec(top) is None:  # finds a top-level package, imports nothing
         missing.add(top)
         return "-"
-    source = read_source(target, location)
-    if source.docstring:
-        return _cell(source.docstring.split("\n\n", 1)[0])
-    if source.note:
-        return _cell(f"(no docstring read: {source.note})")
+    docstring, note = _read_source(target, location)
+    if docstring:
+        return _cell(docstring.split("\n\n", 1)[0])
+    if note:
+        return _cell(f"(no docstring read: {note})")
     return "(no docstring)"
 
 
@@ -95,13 +115,13 @@ def _deprecations(distribution: str, namespace: str) -> list[tuple[str, str]]:
 def _pack_section(pack: DistributionInfo, entries: list[ComponentInfo], namespace: str) -> str:
     """One pack's heading, summary, and a table of names per category."""
     import importlib_metadata
-    from torchplug import registry
 
+    contracts = _declared_contracts()
     missing: set[str] = set()
     tables = []
     for category in pack.components:
         lines = [f"### {pack.name}: {category}", ""]
-        contract = registry.contract(category)
+        contract = contracts.get(category)
         if contract is not None:
             lines += [f"Called as `{contract.describe()}`.", ""]
         lines += ["| name | target | summary |", "| --- | --- | --- |"]

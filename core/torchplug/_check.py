@@ -26,7 +26,18 @@ _SEVERITIES = ("error", "warning", "note")
 
 @dataclass(frozen=True)
 class Finding:
-    """One thing `check` found, with what to do about it."""
+    """One thing `check` found, with what to do about it.
+
+    Attributes:
+        kind: ``"conflict"``, ``"broken"``, ``"metadata"`` or ``"contract"``.
+        severity: ``"error"`` makes the report fail; ``"warning"`` does not.
+        message: What is wrong.
+        hint: What to do about it.
+        category: The category concerned, when there is one.
+        name: The component name concerned, when there is one.
+        providers: The providers involved.
+        location: A dist-info folder, when known.
+    """
 
     kind: str  # "conflict", "broken", "contract", "preference" or "metadata"
     severity: str  # "error" makes the report fail; "warning" and "note" do not
@@ -38,6 +49,7 @@ class Finding:
     location: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
+        """The finding as JSON-ready data, as ``torchplug check --json`` prints it."""
         return {
             "kind": self.kind,
             "severity": self.severity,
@@ -55,7 +67,14 @@ class Finding:
 
 @dataclass(frozen=True)
 class CheckReport:
-    """All findings of one check; `ok` is what a training loop tests before it starts."""
+    """All findings of one check; `ok` is what a training loop tests before it starts.
+
+    The report's truth value is `ok`; ``str(report)`` is `format()`.
+
+    Attributes:
+        findings: Every `Finding`.
+        deep: Whether the check imported every entry point (``check(deep=True)``).
+    """
 
     findings: tuple[Finding, ...] = field(default=())
     deep: bool = False
@@ -63,18 +82,22 @@ class CheckReport:
 
     @property
     def ok(self) -> bool:
+        """No finding of severity ``"error"`` (warnings are allowed)."""
         return not any(f.severity == "error" for f in self.findings)
 
     @property
     def conflicts(self) -> list[Finding]:
+        """The findings of kind ``"conflict"``."""
         return [f for f in self.findings if f.kind == "conflict"]
 
     @property
     def broken(self) -> list[Finding]:
+        """The findings of kind ``"broken"``."""
         return [f for f in self.findings if f.kind == "broken"]
 
     @property
     def warnings(self) -> list[Finding]:
+        """The findings of severity ``"warning"``."""
         return [f for f in self.findings if f.severity == "warning"]
 
     @property
@@ -86,6 +109,7 @@ class CheckReport:
         return self.ok
 
     def as_dict(self) -> dict[str, Any]:
+        """``{"ok": ..., "deep": ..., "findings": [...]}``, as ``torchplug check --json`` prints it."""
         return {
             "ok": self.ok,
             "deep": self.deep,

@@ -7,7 +7,12 @@ from __future__ import annotations
 
 
 class TorchplugError(Exception):
-    """Base of every error torchplug raises, so callers can catch them all at once."""
+    """Base of every error torchplug raises, so callers can catch them all at once.
+
+    Each kind of failure has its subclass, which also derives from the matching built-in
+    exception, so that existing ``except`` clauses keep working. Raised itself only for an
+    invalid answer of a ``torchplug_resolve_conflict`` hook.
+    """
 
 
 class InvalidNameError(TorchplugError, ValueError):
@@ -15,7 +20,15 @@ class InvalidNameError(TorchplugError, ValueError):
 
 
 class ComponentNotFoundError(TorchplugError, KeyError):
-    """No provider for a requested category or name; the message lists what is available."""
+    """No provider for a requested category or name; the message lists what is available.
+
+    Also raised by `Registry.unregister` of a name never registered, and by `Registry.prefer` of a
+    distribution that does not provide the name.
+
+    Attributes:
+        category: The category asked for.
+        name: The name asked for; None when the category itself is unknown.
+    """
 
     def __init__(self, message: str, *, category: str, name: str | None = None) -> None:
         super().__init__(message)
@@ -32,7 +45,15 @@ class ComponentDisabledError(ComponentNotFoundError):
 
 
 class DuplicateComponentError(TorchplugError, ValueError):
-    """A name has more than one provider and nothing says which one to use."""
+    """A name has more than one provider and nothing says which one to use.
+
+    Also raised by `Registry.register` of a name already taken. The message names every provider
+    and the ways to choose one.
+
+    Attributes:
+        category: The category of the name.
+        name: The conflicted name.
+    """
 
     def __init__(self, message: str, *, category: str, name: str) -> None:
         super().__init__(message)
@@ -41,7 +62,14 @@ class DuplicateComponentError(TorchplugError, ValueError):
 
 
 class PluginLoadError(TorchplugError, ImportError):
-    """Importing an entry point failed; the original exception is chained as `__cause__`."""
+    """Importing an entry point failed; the original exception is chained as `__cause__`.
+
+    The message names the entry point as its pack declares it and how to block the pack.
+
+    Attributes:
+        category: The category of the name.
+        name: The name whose provider failed to load.
+    """
 
     def __init__(self, message: str, *, category: str, name: str) -> None:
         super().__init__(message)
@@ -57,7 +85,13 @@ class NoProvenanceError(TorchplugError, LookupError):
 
 
 class ConfigError(TorchplugError, ValueError):
-    """A config that cannot build: the message starts with the dotted config path at fault."""
+    """A config that cannot build: the message starts with the dotted config path at fault.
+
+    Attributes:
+        path: The dotted config path at fault, e.g. ``model.norm.epsilon``.
+        component: ``"category:name"`` of the component, or None before the name resolved.
+        distribution: The providing distribution, or None.
+    """
 
     def __init__(
         self,

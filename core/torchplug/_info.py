@@ -13,7 +13,23 @@ from ._loading import Provider
 
 @dataclass(frozen=True)
 class ComponentInfo:
-    """What is known of one name in one category, read from metadata without importing anything."""
+    """What is known of one name in one category, read from metadata without importing anything.
+
+    Attributes:
+        category: The category asked about.
+        name: The bare name asked about.
+        status: ``"ok"``; ``"conflict"`` (several enabled providers, nothing settles which);
+            ``"disabled"`` (every provider is disabled); ``"broken"`` (the target is malformed,
+            or loading it failed earlier in this process).
+        providers: Every `Provider`; when the name resolves, the one `get` uses comes first.
+        aliases: The other names of the same installed provider.
+        loaded: Whether the provider's object has been loaded in this process (always True for
+            a local registration).
+        problem: Why it is conflicted, disabled or broken, else None.
+        preferred: The distribution a preference chose among several providers, else None.
+        settled_by: How several providers were settled — the preference rule and where it was
+            written, or the equivalence of the providers — else None.
+    """
 
     category: str
     name: str
@@ -32,20 +48,35 @@ class ComponentInfo:
 
     @property
     def distribution(self) -> str | None:
+        """The `provider`'s distribution, or None."""
         return self.provider.distribution if self.provider else None
 
     @property
     def version(self) -> str | None:
+        """The `provider`'s version, or None."""
         return self.provider.version if self.provider else None
 
     @property
     def target(self) -> str | None:
+        """The `provider`'s target, or None."""
         return self.provider.target if self.provider else None
 
 
 @dataclass(frozen=True)
 class DistributionInfo:
-    """An installed distribution that provides components, hook plugins or commands."""
+    """An installed distribution that provides components, hook plugins or commands.
+
+    Attributes:
+        name: The distribution's name, PEP 503 normalised.
+        display_name: The name as its metadata spells it.
+        version: Its installed version.
+        location: Its dist-info folder.
+        disabled: Whether it is on the disable list.
+        components: Category -> number of names it declares there (the reserved groups are not
+            counted).
+        hooks: How many hook plugins it declares.
+        commands: How many command-line subcommands it declares.
+    """
 
     name: str
     display_name: str

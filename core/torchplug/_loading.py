@@ -29,7 +29,14 @@ def importing_now() -> list[Source]:
 
 @dataclass(frozen=True)
 class Provider:
-    """Who provides a component: an installed distribution's entry point or a local registration."""
+    """Who provides a component: an installed distribution's entry point or a local registration.
+
+    Attributes:
+        distribution: The distribution's name, PEP 503 normalised; None for a local registration.
+        version: The distribution's version; None for a local registration.
+        target: ``"module:attr"``: what the entry point names, or where a registered object lives.
+        location: The dist-info folder of an installed provider.
+    """
 
     distribution: str | None  # PEP 503 normalised; None for a local registration
     version: str | None
@@ -38,10 +45,15 @@ class Provider:
 
     @property
     def is_local(self) -> bool:
+        """True for a registration made in this process (`Registry.register`)."""
         return self.distribution is None
 
     def describe(self) -> str:
-        """One line naming the provider, as error messages and the CLI show it."""
+        """One line naming the provider, as error messages and the CLI show it.
+
+        ``torchplug-lion 0.3.1 (torchplug_lion.optim:Lion)``, or
+        ``local registration (module:qualname)``.
+        """
         if self.distribution is None:
             return f"local registration ({self.target})"
         return f"{self.distribution} {self.version} ({self.target})"

@@ -55,6 +55,10 @@ class Registry:
     namespace knows no category until something registers, installs or declares one. `settings`
     (default: only for the ``torchplug`` namespace) reads the user's preferences from
     TORCHPLUG_PREFER, the project's ``torchplug.toml`` and ``~/.config/torchplug/config.toml``.
+    Creating one is cheap: nothing is scanned until a method needs a name.
+
+    Raises:
+        InvalidNameError: `namespace` is not lowercase identifiers joined by dots.
     """
 
     def __init__(
@@ -153,7 +157,13 @@ class Registry:
         a decorator.
 
         A name that an installed pack provides, or that was registered before, raises
-        `DuplicateComponentError` unless ``override=True``.
+        `DuplicateComponentError` unless ``override=True``; the registration then wins for the
+        bare name, and a qualified name still reaches an installed provider. Registrations live
+        in this registry object, in this process.
+
+        Raises:
+            InvalidNameError: A category or name that breaks the naming rules.
+            DuplicateComponentError: The name is taken and `override` is false.
         """
         check_category(category)
         names = [check_component(n) for n in (name, *aliases)]
@@ -207,6 +217,16 @@ class Registry:
         """The object registered as `name`; an entry point's module is imported on first `get`.
 
         `name` may be qualified as ``"distribution:name"`` to pick one provider of a conflict.
+        The first `get` of an installed name imports its module once, even when many threads
+        ask at once; later calls are a dictionary lookup.
+
+        Raises:
+            ComponentNotFoundError: Unknown category or name, here and in the parent; the
+                message suggests close names.
+            ComponentDisabledError: Every provider of the name is disabled.
+            DuplicateComponentError: Several providers and nothing settles which (see
+                `add_preferences`); the message says what to paste where.
+            PluginLoadError: Importing the provider failed; remembered until `refresh`.
         """
         try:
             return self._hot[category][name]
@@ -423,7 +443,13 @@ class Registry:
     def builder(self, category: str, spec: Any, *, at: str | None = None) -> ComponentFactory:
         """Resolve and check `spec` without building it; call the result with runtime inputs.
 
-        `at` is the config path used in error messages (default: the category).
+        `at` is the config path used in error messages (default: the category). This is how a
+        training loop validates a whole config before it builds anything.
+
+        Raises:
+            ConfigError: The name cannot be resolved, a key is unknown, a value does not fit its
+                annotation, a required hyperparameter or ``type`` is missing, or the config sets
+                a runtime input. The message starts with the dotted config path.
         """
         from .build import ComponentFactory, split_spec
 
@@ -445,6 +471,9 @@ class Registry:
         `args` and `kwargs` are the runtime inputs (``model.parameters()`` for an optimizer).
         Config keys are checked against the builder's signature first; the result carries its
         provenance (`torchplug.provenance`).
+
+        Raises:
+            ConfigError: As `builder` raises it, before anything is built.
         """
         return self.builder(category, spec)(*args, **kwargs)
 

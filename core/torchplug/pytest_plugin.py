@@ -21,6 +21,10 @@ from .testing import FakeSite, unique_namespace
 def torchplug_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSite]:
     """Installed-looking distributions written by the test, visible to importlib-metadata.
 
+    A `torchplug.testing.FakeSite` put first on ``sys.path``, with a namespace of its own that no
+    installed pack uses, so a test sees only what it writes. It is removed after the test, with
+    every module imported from it.
+
     The scan cache is off while it runs: a test may rewrite a dist-info folder in place, which
     pip never does and the cache's validation does not look for.
     """
@@ -35,5 +39,9 @@ def torchplug_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
 @pytest.fixture
 def torchplug_registry() -> Registry:
-    """A fresh registry of the ``torchplug`` namespace over the real environment."""
+    """A fresh registry of the ``torchplug`` namespace over the real environment.
+
+    It sees the pack under test (and everything else installed) without touching the global
+    ``torchplug.registry``.
+    """
     return Registry()

@@ -38,7 +38,12 @@ class FakeSite:
     """A directory on ``sys.path`` holding distributions written on demand.
 
     `entry_points` given to `add` are keyed by category and go into the groups
-    ``"<namespace>.<category>"``; `groups` takes full group names for anything else.
+    ``"<namespace>.<category>"``; `groups` takes full group names for anything else. Outside
+    pytest, call `activate` before use and `deactivate` after.
+
+    Args:
+        root: The directory; created if missing.
+        namespace: The namespace whose groups `entry_points` are written to, and of `registry`.
     """
 
     def __init__(self, root: Path, namespace: str = "torchplug") -> None:
@@ -47,6 +52,7 @@ class FakeSite:
         self.namespace = namespace
 
     def dist_info(self, name: str, version: str) -> Path:
+        """The dist-info folder that `add` writes for this distribution."""
         return self.root / f"{normalize_distribution(name).replace('-', '_')}-{version}.dist-info"
 
     def add(
@@ -63,6 +69,7 @@ class FakeSite:
         """Write a distribution; `modules` maps dotted module names to their source text.
 
         `entry_points_txt` and `metadata` replace the generated files verbatim, to write broken ones.
+        Returns the dist-info folder.
         """
         all_groups = {f"{self.namespace}.{c}": e for c, e in (entry_points or {}).items()}
         all_groups.update(groups or {})
@@ -97,7 +104,7 @@ class FakeSite:
         importlib.invalidate_caches()
 
     def registry(self, **kwargs: object) -> Registry:
-        """A fresh registry of this site's namespace."""
+        """A fresh registry of this site's namespace; keyword arguments go to `Registry`."""
         return Registry(self.namespace, **kwargs)  # type: ignore[arg-type]
 
     def activate(self) -> None:

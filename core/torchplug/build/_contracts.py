@@ -29,6 +29,13 @@ class Contract:
     `keywords` are keyword arguments the call site may pass and every builder must accept;
     everything else a builder takes is a hyperparameter from the config. `default_type` is the
     name used when a spec omits ``type``.
+
+    Attributes:
+        category: The category it describes.
+        inputs: Runtime inputs, passed positionally in this order: ``("dim", "num_heads")``.
+        keywords: Keyword arguments the call site may pass (a norm's ``eps``).
+        returns: What the call site expects back, for messages and docs; never checked.
+        default_type: The name `Registry.build` uses when a spec gives no ``type``.
     """
 
     category: str

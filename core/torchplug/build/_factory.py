@@ -59,7 +59,20 @@ def split_spec(
 
 
 class ComponentFactory:
-    """A checked spec of one component: call it with the runtime inputs to build the object."""
+    """A checked spec of one component: call it with the runtime inputs to build the object.
+
+    `Registry.builder` returns one, and a builder receives one for each nested component. Each
+    call builds a new object from the config, which carries its `provenance`.
+
+    Attributes:
+        category: The category of the component.
+        name: The name as the spec wrote it.
+        builder: The resolved class or function.
+        info: The `ComponentInfo` of the provider it resolved to (and how, if several).
+        config: The spec's hyperparameters; nested specs are already factories.
+        path: The dotted config path, e.g. ``model.mlp``.
+        contract: The category's `Contract`, or None.
+    """
 
     def __init__(
         self,

@@ -25,7 +25,18 @@ _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 @dataclass(frozen=True)
 class Provenance:
-    """Where a built object came from and with which hyperparameters (runtime inputs excluded)."""
+    """Where a built object came from and with which hyperparameters (runtime inputs excluded).
+
+    Attributes:
+        category: The category it was built in.
+        name: The name the config wrote.
+        distribution: The providing distribution; None for a local registration.
+        version: The providing distribution's version.
+        target: The builder, as ``"module:attr"``.
+        hyperparameters: Resolved: defaults filled in, runtime inputs left out, nested
+            components as their factories.
+        path: The config path it was built from, e.g. ``model.mlp``.
+    """
 
     category: str
     name: str
@@ -45,6 +56,7 @@ class Provenance:
         }
 
     def fingerprint(self) -> str:
+        """The SHA-256 hex digest of `identity`: what `torchplug.fingerprint` returns."""
         import hashlib  # deferred, like every import not needed by `import torchplug`
 
         return hashlib.sha256(_canonical_json(self.identity()).encode("utf-8")).hexdigest()
