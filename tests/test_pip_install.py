@@ -20,7 +20,10 @@ pytestmark = pytest.mark.slow
 
 
 def _run(
-    *args: str | Path, env: dict[str, str] | None = None, check: bool = True
+    *args: str | Path,
+    env: dict[str, str] | None = None,
+    check: bool = True,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
         [str(a) for a in args],
@@ -28,6 +31,7 @@ def _run(
         text=True,
         env={**os.environ, **(env or {})},
         timeout=600,
+        cwd=cwd,
     )
     if check and result.returncode != 0:
         raise AssertionError(
@@ -161,6 +165,32 @@ def test_second_pack_with_same_name_is_a_conflict_until_disabled_or_uninstalled(
 
     _pip(env_dir, "uninstall", "-y", "-q", "e2e-rival")
     assert _torchplug(env_dir, "check", check=False).returncode == 0
+
+
+def test_a_project_file_settles_a_clash_between_installed_packs_for_every_command(
+    env_dir: Path, wheels: dict[str, Path], tmp_path: Path
+) -> None:
+    _pip(env_dir, "install", "-q", wheels["e2e-pack-1"], wheels["e2e-rival"])
+    project = tmp_path / "project"
+    (project / "configs").mkdir(parents=True)
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "mine"\n\n[tool.torchplug.prefer]\n"optimizer.*" = "e2e-rival"\n',
+        encoding="utf-8",
+    )
+    where = project / "configs"  # found walking up, as pytest and ruff find their settings
+    checked = _torchplug(env_dir, "check", check=False, cwd=where)
+    assert checked.returncode == 0, checked.stdout
+    assert "settled for e2e-rival by preference" in checked.stdout
+    get = "import torchplug; print(torchplug.registry.get('optimizer', 'e2e_sgd')(None))"
+    built = _run(env_dir / "bin" / "python", "-c", get, cwd=where)
+    assert built.stdout.strip() == "('e2e-rival', '0.5', 0.1)"
+    flagged = _torchplug(
+        env_dir, "list", "optimizer", "--json", "--prefer", "*=e2e-pack", cwd=where
+    )
+    assert json.loads(flagged.stdout)[0]["distribution"] == "e2e-pack"
+    elsewhere = _torchplug(env_dir, "check", check=False, cwd=tmp_path)
+    assert elsewhere.returncode == 1  # outside the project, the clash stands
+    _pip(env_dir, "uninstall", "-y", "-q", "e2e-rival")
 
 
 def test_upgrade_is_seen_by_the_next_process(env_dir: Path, wheels: dict[str, Path]) -> None:
