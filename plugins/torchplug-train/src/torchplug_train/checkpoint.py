@@ -185,7 +185,7 @@ def recorded_set(state: Mapping[str, Any], path: str | Path = "") -> list[Resolv
     """The resolved set a checkpoint was trained with."""
     try:
         return from_json(state["lock"])
-    except (KeyError, TypeError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise _malformed(
             Path(path or state.get("path", "checkpoint")), f"its 'lock' is malformed ({exc})"
         ) from None

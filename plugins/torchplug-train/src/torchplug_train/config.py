@@ -31,13 +31,32 @@ def _parse_value(text: str) -> Any:
         return text
 
 
+def _dotted_key(key: str) -> list[str]:
+    """``model.dim`` -> ["model", "dim"]; quoted parts as TOML reads them (``a."b.*".lr``)."""
+    try:
+        table: Any = tomllib.loads(f"{key} = 0")
+    except tomllib.TOMLDecodeError:
+        raise ConfigError(
+            f"--set {key}=...: {key!r} is not a TOML key; quote parts with dots or spaces, e.g. "
+            "optimizer.param_groups.overrides.\"head.*\".lr=1e-4",
+            path=key,
+        ) from None
+    parts = []
+    while isinstance(table, dict) and len(table) == 1:
+        (part, table), = table.items()
+        parts.append(part)
+    return parts
+
+
 def apply_overrides(config: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
     """Apply ``model.dim=64``-style overrides in order; intermediate tables are created."""
     for item in overrides:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
-            raise ConfigError(f"--set expects KEY=VALUE, got {item!r}", path=item)
-        parts = [p.strip() for p in key.split(".")]
+            raise ConfigError(
+                f"--set expects KEY=VALUE, e.g. --set optimizer.lr=3e-4, got {item!r}", path=item
+            )
+        parts = _dotted_key(key)
         table = config
         for depth, part in enumerate(parts[:-1]):
             child = table.setdefault(part, {})

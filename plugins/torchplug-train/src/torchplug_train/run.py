@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from torchplug import Registry, TorchplugError
+from torchplug import ConfigError, Registry, TorchplugError
 from torchplug.build import ComponentFactory
 
 from .config import LOOP_KEYS, TrainSettings, load_config, loop_options, train_table
@@ -81,8 +81,6 @@ def read_loop_options(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
         GroupSettings.from_config(groups)
     step_on = options["scheduler"].get("step_on")
     if step_on is not None and step_on not in STEP_ON:
-        from torchplug import ConfigError
-
         raise ConfigError(
             f"expected one of {list(STEP_ON)}, got {step_on!r}", path="scheduler.step_on"
         )
@@ -92,6 +90,17 @@ def read_loop_options(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def run_command(registry: Registry, options: RunOptions, out: TextIO = sys.stdout) -> int:
     """Resolve, check, agree across ranks, then train (unless a dry run); returns the exit status:
     0, or 128 + the signal that stopped training early (its checkpoint written)."""
+    try:
+        return _run(registry, options, out)
+    except ConfigError as exc:
+        # Every config error names the file as well as the key: "tiny.toml: train.steps: ...".
+        message = str(exc)
+        if not message.startswith(options.config):
+            exc.args = (f"{options.config}: {message}", *exc.args[1:])
+        raise
+
+
+def _run(registry: Registry, options: RunOptions, out: TextIO) -> int:
     config = load_config(options.config, options.overrides)
     settings = train_table(config, options.config)
     loop = read_loop_options(config)
@@ -146,6 +155,9 @@ def run_command(registry: Registry, options: RunOptions, out: TextIO = sys.stdou
                     file=out,
                 )
             return 0
+        from .trainer import choose_device
+
+        device = choose_device(options.device, local_rank if distributed else None)
         run_dir = _run_directory(options, config, settings, resolved, state, rank, distributed)
         return _train(
             registry,
@@ -156,7 +168,8 @@ def run_command(registry: Registry, options: RunOptions, out: TextIO = sys.stdou
             loop,
             resolved,
             state,
-            (rank, world_size, local_rank),
+            (rank, world_size),
+            device,
             run_dir,
             out,
         )
@@ -229,20 +242,15 @@ def _train(
     loop: dict[str, dict[str, Any]],
     resolved: list[Resolved],
     state: dict[str, Any] | None,
-    ranks: tuple[int, int, int],
+    ranks: tuple[int, int],
+    device: Any,
     run_dir: Path,
     out: TextIO,
 ) -> int:
     from .console import Console
-    from .trainer import TrainingRun, choose_device, train
+    from .trainer import TrainingRun, train
 
-    rank, world_size, local_rank = ranks
-    device = choose_device(options.device)
-    if device.type == "cuda" and world_size > 1:
-        import torch
-
-        device = torch.device("cuda", local_rank)
-        torch.cuda.set_device(device)
+    rank, world_size = ranks
     if rank == 0:
         where = "continuing in" if state is not None else "writing to"
         print(f"Run directory: {run_dir} ({where} it)", file=out, flush=True)

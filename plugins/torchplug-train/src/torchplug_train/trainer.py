@@ -96,13 +96,17 @@ class Outcome:
     signal_name: str = ""
 
 
-def choose_device(requested: str) -> torch.device:
-    if requested == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+def choose_device(requested: str, local_rank: int | None = None) -> torch.device:
+    """The device to train on; under torchrun on CUDA, this rank's own GPU."""
     if requested == "cuda" and not torch.cuda.is_available():
         raise ConfigError(
             "CUDA was requested but torch sees no GPU; use --device cpu", path="--device"
         )
+    if requested == "auto":
+        requested = "cuda" if torch.cuda.is_available() else "cpu"
+    if requested == "cuda" and local_rank is not None:
+        torch.cuda.set_device(local_rank)
+        return torch.device("cuda", local_rank)
     return torch.device(requested)
 
 
@@ -306,9 +310,10 @@ class _Loop:
             run.optimizer.zero_grad()
             loss = self._loss(inputs, targets, training=True)
             if not torch.isfinite(loss):
-                raise TorchplugError(
-                    f"the loss became {float(loss)} at step {number}; lower the learning rate "
-                    "or set train.grad_clip"
+                raise ConfigError(
+                    f"the loss became {float(loss.detach())} at step {number}: training diverged. Lower "
+                    "the learning rate (optimizer.lr) or set train.grad_clip",
+                    path="optimizer",
                 )
             with _blame(
                 self.factories["model"],
@@ -351,7 +356,10 @@ class _Loop:
         self._optimizer_mode("eval")
         self.events("torchplug_evaluate_start", run=run, step=run.step)
         total, batches = 0.0, 0
-        with torch.no_grad():
+        table = "eval_dataset" if "eval_dataset" in self.factories else "dataset"
+        with torch.no_grad(), _blame(
+            self.factories[table], "loading an evaluation batch", f"Check the values under [{table}]"
+        ):
             for index, (inputs, targets) in enumerate(self.eval_loader):
                 if index >= run.settings.eval_batches:
                     break
@@ -446,7 +454,12 @@ def train(
     try:
         with StopRequest(announce=run.is_main) as stop:
             while run.step < settings.steps:
-                inputs, targets = next(batches)
+                with _blame(
+                    factories["dataset"],
+                    "loading a batch",
+                    "Check the values under [dataset] (a sample is an (inputs, targets) pair)",
+                ):
+                    inputs, targets = next(batches)
                 started = time.perf_counter()
                 value = loop.train_step(inputs.to(run.device), targets.to(run.device))
                 recent = [*recent[-9:], value]
