@@ -81,6 +81,25 @@ def sweep_temporaries(directory: Path) -> None:
             leftover.unlink()
 
 
+class _Writer:
+    """The file as torch.save sees it, keeping the OSError of a failed write: torch reports a
+    full disk as "unexpected pos ..." and the reason would be lost."""
+
+    def __init__(self, handle: Any) -> None:
+        self._handle = handle
+        self.error: OSError | None = None
+
+    def write(self, data: Any) -> int:
+        try:
+            return int(self._handle.write(data))
+        except OSError as exc:
+            self.error = exc
+            raise
+
+    def flush(self) -> None:
+        self._handle.flush()
+
+
 def save_atomically(state: Mapping[str, Any], final: Path) -> None:
     """Write `state` to `final` so that `final` is always the old or the new checkpoint, whole."""
     import torch
@@ -88,10 +107,12 @@ def save_atomically(state: Mapping[str, Any], final: Path) -> None:
     directory = final.parent
     sweep_temporaries(directory)
     named: Path | None = None
+    writer: _Writer | None = None
     try:
         with _unnamed_file(directory) as (fd, temp):
             with os.fdopen(os.dup(fd), "wb") as handle:
-                torch.save(dict(state), handle)
+                writer = _Writer(handle)
+                torch.save(dict(state), writer)
                 handle.flush()
                 os.fsync(handle.fileno())
             named = _give_name(fd, temp, directory)
@@ -101,7 +122,8 @@ def save_atomically(state: Mapping[str, Any], final: Path) -> None:
     except Exception as exc:
         if named is not None:
             named.unlink(missing_ok=True)
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        failed = writer.error if writer is not None and writer.error is not None else exc
+        reason = failed.strerror if isinstance(failed, OSError) and failed.strerror else str(exc)
         kept = "the previous checkpoint is kept" if final.exists() else "no checkpoint was written"
         raise CheckpointError(
             f"{final}: cannot write the checkpoint ({reason.splitlines()[0]}); {kept} and no "
