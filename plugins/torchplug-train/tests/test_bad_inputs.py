@@ -157,9 +157,15 @@ def _lock_with_extra_keys(state: dict[str, Any]) -> None:
 
 CASES = [
     # The config file itself.
-    Case("non-utf8-config", "not UTF-8 text: byte 0xff on line 2", text=b"[train]\nsteps = 3 # \xff\n"),
+    Case(
+        "non-utf8-config",
+        "not UTF-8 text: byte 0xff on line 2",
+        text=b"[train]\nsteps = 3 # \xff\n",
+    ),
     Case("invalid-toml", "not valid TOML", text="[train\nsteps = 3\n"),
-    Case("empty-config", "the config has no [dataset], [model], [optimizer], [loss] table", text=""),
+    Case(
+        "empty-config", "the config has no [dataset], [model], [optimizer], [loss] table", text=""
+    ),
     Case("train-is-a-number", "train: expected a table of training settings", text="train = 5\n"),
     Case("unknown-table", "unknown table(s) ['trainer']", sets=("trainer.steps=3",)),
     Case("missing-file", "cannot read the config", args=("--missing",)),
@@ -183,57 +189,171 @@ CASES = [
     _set("steps-bool", "train.steps: expected int, got bool", "train.steps=true"),
     _set("batch-size-zero", "train.batch_size: must be at least 1", "train.batch_size=0"),
     _set("batch-size-negative", "train.batch_size: must be at least 1", "train.batch_size=-1"),
-    _set("batch-size-1e12-float", "train.batch_size: expected int, got float", "train.batch_size=1e12"),
+    _set(
+        "batch-size-1e12-float",
+        "train.batch_size: expected int, got float",
+        "train.batch_size=1e12",
+    ),
     _set("log-every-zero", "train.log_every: must be at least 1", "train.log_every=0"),
     _set("eval-batches-zero", "train.eval_batches: must be at least 1", "train.eval_batches=0"),
     _set("eval-every-negative", "train.eval_every: must be 0 or more", "train.eval_every=-1"),
-    _set("checkpoint-every-negative", "train.checkpoint_every: must be 0 or more", "train.checkpoint_every=-2"),
+    _set(
+        "checkpoint-every-negative",
+        "train.checkpoint_every: must be 0 or more",
+        "train.checkpoint_every=-2",
+    ),
     _set("threads-negative", "train.threads: must be 0 or more", "train.threads=-1"),
     _set("seed-negative", "train.seed: must be between 0 and 2**63 - 1", "train.seed=-1"),
-    _set("seed-huge", "train.seed: must be between 0 and 2**63 - 1", "train.seed=18446744073709551616"),
-    _set("grad-clip-negative", "train.grad_clip: must be a positive number, got -1.0", "train.grad_clip=-1.0"),
+    _set(
+        "seed-huge",
+        "train.seed: must be between 0 and 2**63 - 1",
+        "train.seed=18446744073709551616",
+    ),
+    _set(
+        "grad-clip-negative",
+        "train.grad_clip: must be a positive number, got -1.0",
+        "train.grad_clip=-1.0",
+    ),
     _set("grad-clip-zero", "train.grad_clip: must be a positive number", "train.grad_clip=0.0"),
-    _set("grad-clip-nan", "train.grad_clip: must be a positive number, got nan", "train.grad_clip=nan"),
-    _set("grad-clip-inf", "train.grad_clip: must be a positive number, got inf", "train.grad_clip=inf"),
+    _set(
+        "grad-clip-nan",
+        "train.grad_clip: must be a positive number, got nan",
+        "train.grad_clip=nan",
+    ),
+    _set(
+        "grad-clip-inf",
+        "train.grad_clip: must be a positive number, got inf",
+        "train.grad_clip=inf",
+    ),
     _set("target-loss-nan", "train.target_loss: must be a finite number", "train.target_loss=nan"),
-    _set("metrics-format", "train.metrics_format: expected 'jsonl' or 'csv'", 'train.metrics_format="xml"'),
+    _set(
+        "metrics-format",
+        "train.metrics_format: expected 'jsonl' or 'csv'",
+        'train.metrics_format="xml"',
+    ),
     _set("unknown-train-key", "train.stepz: unknown key 'stepz'", "train.stepz=3"),
     _set("output-dir-number", "train.output_dir: expected str, got int 5", "train.output_dir=5"),
     _set("tensorboard-string", "train.tensorboard: expected bool", 'train.tensorboard="yes"'),
     # The run directory
-    Case("output-dir-is-a-file", "it (or a parent of it) is a file", setup=_file_at("afile"), extra={"output": "afile"}),
-    Case("output-dir-under-a-file", "a parent of it is a file", setup=_file_at("afile"), extra={"output": "afile/run"}),
-    Case("output-dir-unwritable", "cannot use /sys/torchplug-run as the run directory", extra={"output": "/sys/torchplug-run"}),
+    Case(
+        "output-dir-is-a-file",
+        "it (or a parent of it) is a file",
+        setup=_file_at("afile"),
+        extra={"output": "afile"},
+    ),
+    Case(
+        "output-dir-under-a-file",
+        "a parent of it is a file",
+        setup=_file_at("afile"),
+        extra={"output": "afile/run"},
+    ),
+    Case(
+        "output-dir-unwritable",
+        "cannot use /sys/torchplug-run as the run directory",
+        extra={"output": "/sys/torchplug-run"},
+    ),
     # Optimizer values the builder refuses
     _set("lr-string", "optimizer: building the optimizer raised TypeError", 'optimizer.lr="fast"'),
-    _set("lr-nan", "optimizer: building the optimizer raised ValueError: Invalid learning rate: nan", "optimizer.lr=nan"),
-    _set("lr-negative", "optimizer: building the optimizer raised ValueError: Invalid learning rate: -0.1", "optimizer.lr=-0.1"),
-    _set("lr-inf", "optimizer: the loss became nan at step 2: training diverged", "optimizer.lr=inf"),
-    _set("weight-decay-negative", "Invalid weight_decay value: -1.0", "optimizer.weight_decay=-1.0"),
+    _set(
+        "lr-nan",
+        "optimizer: building the optimizer raised ValueError: Invalid learning rate: nan",
+        "optimizer.lr=nan",
+    ),
+    _set(
+        "lr-negative",
+        "optimizer: building the optimizer raised ValueError: Invalid learning rate: -0.1",
+        "optimizer.lr=-0.1",
+    ),
+    _set(
+        "lr-inf", "optimizer: the loss became nan at step 2: training diverged", "optimizer.lr=inf"
+    ),
+    _set(
+        "weight-decay-negative", "Invalid weight_decay value: -1.0", "optimizer.weight_decay=-1.0"
+    ),
     _set("betas-one-item", "optimizer.betas: expected 2 items, got 1", "optimizer.betas=[0.9]"),
-    _set("betas-out-of-range", "Invalid beta parameter at index 0: 2.0", "optimizer.betas=[2.0, 0.9]"),
-    _set("optimizer-key-typo", "optimizer.weight_decy: unknown key 'weight_decy'", "optimizer.weight_decy=0.1"),
+    _set(
+        "betas-out-of-range", "Invalid beta parameter at index 0: 2.0", "optimizer.betas=[2.0, 0.9]"
+    ),
+    _set(
+        "optimizer-key-typo",
+        "optimizer.weight_decy: unknown key 'weight_decy'",
+        "optimizer.weight_decy=0.1",
+    ),
     _set("optimizer-params-given", "'params' is a runtime input", "optimizer.params=1"),
     # [optimizer.param_groups] and [scheduler] step_on
-    _set("param-groups-number", "optimizer.param_groups: expected a table", "optimizer.param_groups=3"),
-    _set("no-decay-unknown-kind", "optimizer.param_groups.no_weight_decay: expected a list of ['bias', 'norm']", 'optimizer.param_groups.no_weight_decay=["weights"]'),
-    _set("param-groups-unknown-key", "optimizer.param_groups.overide: unknown key 'overide'", "optimizer.param_groups.overide=1"),
-    _set("override-matches-nothing", "the glob 'nomatch.*' matches no parameter of the model", 'optimizer.param_groups.overrides."nomatch.*".lr=0.1'),
-    _set("override-unknown-option", "'adamw' has no group option 'lrr'", 'optimizer.param_groups.overrides."head.*".lrr=0.1'),
-    _set("override-not-a-table", "expected a table of optimizer options", 'optimizer.param_groups.overrides."head.*"=3'),
-    _set("step-on-unknown", "scheduler.step_on: expected one of ['step', 'epoch', 'eval', 'updates']", 'scheduler.type="step"', "scheduler.step_size=2", 'scheduler.step_on="hourly"'),
-    _set("scheduler-value", "scheduler: building the scheduler raised", 'scheduler.type="step"', "scheduler.step_size=2", 'scheduler.last_epoch=5'),
+    _set(
+        "param-groups-number",
+        "optimizer.param_groups: expected a table",
+        "optimizer.param_groups=3",
+    ),
+    _set(
+        "no-decay-unknown-kind",
+        "optimizer.param_groups.no_weight_decay: expected a list of ['bias', 'norm']",
+        'optimizer.param_groups.no_weight_decay=["weights"]',
+    ),
+    _set(
+        "param-groups-unknown-key",
+        "optimizer.param_groups.overide: unknown key 'overide'",
+        "optimizer.param_groups.overide=1",
+    ),
+    _set(
+        "override-matches-nothing",
+        "the glob 'nomatch.*' matches no parameter of the model",
+        'optimizer.param_groups.overrides."nomatch.*".lr=0.1',
+    ),
+    _set(
+        "override-unknown-option",
+        "'adamw' has no group option 'lrr'",
+        'optimizer.param_groups.overrides."head.*".lrr=0.1',
+    ),
+    _set(
+        "override-not-a-table",
+        "expected a table of optimizer options",
+        'optimizer.param_groups.overrides."head.*"=3',
+    ),
+    _set(
+        "step-on-unknown",
+        "scheduler.step_on: expected one of ['step', 'epoch', 'eval', 'updates']",
+        'scheduler.type="step"',
+        "scheduler.step_size=2",
+        'scheduler.step_on="hourly"',
+    ),
+    _set(
+        "scheduler-value",
+        "scheduler: building the scheduler raised",
+        'scheduler.type="step"',
+        "scheduler.step_size=2",
+        "scheduler.last_epoch=5",
+    ),
     # Model sizes
-    _set("model-heads-zero", "model: building the model raised ZeroDivisionError", "model.num_heads=0"),
-    _set("model-heads-negative", "model: building the model raised ValueError", "model.num_heads=-2"),
+    _set(
+        "model-heads-zero",
+        "model: building the model raised ZeroDivisionError",
+        "model.num_heads=0",
+    ),
+    _set(
+        "model-heads-negative", "model: building the model raised ValueError", "model.num_heads=-2"
+    ),
     _set("model-dim-negative", "model: building the model raised", "model.dim=-16"),
     _set("model-dim-1e12-float", "model.dim: expected int, got float", "model.dim=1e12"),
     _set("model-dim-1e12", "model: building the model raised", "model.dim=1000000000000"),
     _set("model-vocab-negative", "model: building the model raised", "model.vocab_size=-1"),
     _set("model-heads-not-dividing", "model: building the model raised", "model.num_heads=3"),
-    _set("model-vocab-zero", "model: the model's forward pass on a training batch", "model.vocab_size=0"),
-    _set("model-too-short-for-data", "model: the model's forward pass on a training batch", "model.max_seq_len=4"),
-    _set("model-vocab-too-small-for-data", "model: the model's forward pass on a training batch", "model.vocab_size=4"),
+    _set(
+        "model-vocab-zero",
+        "model: the model's forward pass on a training batch",
+        "model.vocab_size=0",
+    ),
+    _set(
+        "model-too-short-for-data",
+        "model: the model's forward pass on a training batch",
+        "model.max_seq_len=4",
+    ),
+    _set(
+        "model-vocab-too-small-for-data",
+        "model: the model's forward pass on a training batch",
+        "model.vocab_size=4",
+    ),
     # Dataset sizes
     _set("dataset-empty", "dataset: ", "dataset.num_samples=0"),
     _set("dataset-negative", "dataset: ", "dataset.num_samples=-1"),
@@ -241,41 +361,133 @@ CASES = [
     _set("dataset-1e12-samples", "dataset: ", "dataset.num_samples=1000000000000"),
     _set("dataset-vocab-one", "dataset: ", "dataset.vocab_size=1"),
     # The loss
-    _set("loss-mse-for-classes", "loss: the loss of the model's output (a tensor of shape (8, 8, 8)", 'loss.type="mse"'),
-    _set("loss-bce-for-classes", "loss: the loss of the model's output", 'loss.type="bce_with_logits"'),
+    _set(
+        "loss-mse-for-classes",
+        "loss: the loss of the model's output (a tensor of shape (8, 8, 8)",
+        'loss.type="mse"',
+    ),
+    _set(
+        "loss-bce-for-classes",
+        "loss: the loss of the model's output",
+        'loss.type="bce_with_logits"',
+    ),
     _set("loss-not-reduced", "loss: the loss must be a scalar tensor", 'loss.reduction="none"'),
     _set("loss-bad-smoothing", "loss: the loss of the model's output", "loss.label_smoothing=2.0"),
     _set("loss-type-unknown", "loss", 'loss.type="cross_entropyy"'),
     # --device
     Case("device-cuda-without-gpu", "--device: CUDA was requested", args=("--device", "cuda")),
     # --resume
-    Case("resume-missing-file", "no such checkpoint file", setup=lambda t: ["--resume", str(t / "nope.pt")]),
-    Case("resume-text-file", "torch.load cannot read it", setup=_resume_with(_text_file(b"epoch,loss\n1,0.5\n"))),
+    Case(
+        "resume-missing-file",
+        "no such checkpoint file",
+        setup=lambda t: ["--resume", str(t / "nope.pt")],
+    ),
+    Case(
+        "resume-text-file",
+        "torch.load cannot read it",
+        setup=_resume_with(_text_file(b"epoch,loss\n1,0.5\n")),
+    ),
     Case("resume-empty-file", "torch.load cannot read it", setup=_resume_with(_text_file(b""))),
-    Case("resume-json-file", "torch.load cannot read it", setup=_resume_with(_text_file(b'{"step": 3}'))),
+    Case(
+        "resume-json-file",
+        "torch.load cannot read it",
+        setup=_resume_with(_text_file(b'{"step": 3}')),
+    ),
     Case("resume-plain-zip", "torch.load cannot read it", setup=_resume_with(_a_zip)),
-    Case("resume-a-list", "it holds no 'torchplug_checkpoint' format number", setup=_resume_with(_saved([1, 2, 3]))),
-    Case("resume-no-format", "it holds no 'torchplug_checkpoint' format number", setup=_resume_with(_saved({"step": 3}))),
-    Case("resume-future-format", "it has format 99", setup=_resume_with(_saved({"torchplug_checkpoint": 99}))),
-    Case("resume-pickled-object", "torch.load cannot read it", setup=_resume_with(_saved({"torchplug_checkpoint": 1, "x": Pickled()}))),
-    Case("resume-directory-without-checkpoint", "this directory has no checkpoint.pt", setup=_resume_with(_directory_without_checkpoint)),
-    Case("resume-missing-lock", "the key 'lock' is missing", setup=_resume_with(_real(_drop("lock")))),
-    Case("resume-missing-model", "the key 'model' is missing", setup=_resume_with(_real(_drop("model")))),
-    Case("resume-missing-optimizer", "the key 'optimizer' is missing", setup=_resume_with(_real(_drop("optimizer")))),
-    Case("resume-missing-step", "the key 'step' is missing", setup=_resume_with(_real(_drop("step")))),
-    Case("resume-step-string", "'step' is a str, not a int", setup=_resume_with(_real(_put("step", "3")))),
+    Case(
+        "resume-a-list",
+        "it holds no 'torchplug_checkpoint' format number",
+        setup=_resume_with(_saved([1, 2, 3])),
+    ),
+    Case(
+        "resume-no-format",
+        "it holds no 'torchplug_checkpoint' format number",
+        setup=_resume_with(_saved({"step": 3})),
+    ),
+    Case(
+        "resume-future-format",
+        "it has format 99",
+        setup=_resume_with(_saved({"torchplug_checkpoint": 99})),
+    ),
+    Case(
+        "resume-pickled-object",
+        "torch.load cannot read it",
+        setup=_resume_with(_saved({"torchplug_checkpoint": 1, "x": Pickled()})),
+    ),
+    Case(
+        "resume-directory-without-checkpoint",
+        "this directory has no checkpoint.pt",
+        setup=_resume_with(_directory_without_checkpoint),
+    ),
+    Case(
+        "resume-missing-lock", "the key 'lock' is missing", setup=_resume_with(_real(_drop("lock")))
+    ),
+    Case(
+        "resume-missing-model",
+        "the key 'model' is missing",
+        setup=_resume_with(_real(_drop("model"))),
+    ),
+    Case(
+        "resume-missing-optimizer",
+        "the key 'optimizer' is missing",
+        setup=_resume_with(_real(_drop("optimizer"))),
+    ),
+    Case(
+        "resume-missing-step", "the key 'step' is missing", setup=_resume_with(_real(_drop("step")))
+    ),
+    Case(
+        "resume-step-string",
+        "'step' is a str, not a int",
+        setup=_resume_with(_real(_put("step", "3"))),
+    ),
     Case("resume-step-negative", "'step' is -3", setup=_resume_with(_real(_put("step", -3)))),
-    Case("resume-lock-dict", "'lock' is a dict, not a list", setup=_resume_with(_real(_put("lock", {})))),
-    Case("resume-lock-extra-keys", "its 'lock' is malformed", setup=_resume_with(_real(_lock_with_extra_keys))),
-    Case("resume-lock-strings", "its 'lock' is malformed", setup=_resume_with(_real(_put("lock", ["a"])))),
-    Case("resume-model-list", "'model' is a list, not a Mapping", setup=_resume_with(_real(_put("model", [])))),
-    Case("resume-scheduler-number", "'scheduler' is neither a state dict nor None", setup=_resume_with(_real(_put("scheduler", 3)))),
-    Case("resume-model-wrong-shapes", "its model state does not fit the model this config builds", setup=_resume_with(_real(_shrink_model), "--allow-mismatch")),
-    Case("resume-optimizer-empty", "its optimizer state does not fit", setup=_resume_with(_real(_put("optimizer", {})), "--allow-mismatch")),
-    Case("resume-model-empty", "its model state does not fit", setup=_resume_with(_real(_put("model", {})), "--allow-mismatch")),
+    Case(
+        "resume-lock-dict",
+        "'lock' is a dict, not a list",
+        setup=_resume_with(_real(_put("lock", {}))),
+    ),
+    Case(
+        "resume-lock-extra-keys",
+        "its 'lock' is malformed",
+        setup=_resume_with(_real(_lock_with_extra_keys)),
+    ),
+    Case(
+        "resume-lock-strings",
+        "its 'lock' is malformed",
+        setup=_resume_with(_real(_put("lock", ["a"]))),
+    ),
+    Case(
+        "resume-model-list",
+        "'model' is a list, not a Mapping",
+        setup=_resume_with(_real(_put("model", []))),
+    ),
+    Case(
+        "resume-scheduler-number",
+        "'scheduler' is neither a state dict nor None",
+        setup=_resume_with(_real(_put("scheduler", 3))),
+    ),
+    Case(
+        "resume-model-wrong-shapes",
+        "its model state does not fit the model this config builds",
+        setup=_resume_with(_real(_shrink_model), "--allow-mismatch"),
+    ),
+    Case(
+        "resume-optimizer-empty",
+        "its optimizer state does not fit",
+        setup=_resume_with(_real(_put("optimizer", {})), "--allow-mismatch"),
+    ),
+    Case(
+        "resume-model-empty",
+        "its model state does not fit",
+        setup=_resume_with(_real(_put("model", {})), "--allow-mismatch"),
+    ),
     # --locked
     Case("locked-without-lock-file", "cannot read the lock file", args=("--locked",)),
-    Case("locked-with-broken-lock", "cannot read the lock file", setup=lambda t: ["--lock-file", str(_text_file(b"{")(t))]),
+    Case(
+        "locked-with-broken-lock",
+        "cannot read the lock file",
+        setup=lambda t: ["--lock-file", str(_text_file(b"{")(t))],
+    ),
 ]
 
 
@@ -338,7 +550,9 @@ def test_a_bad_input_is_one_paragraph_and_exit_2(
     assert case.expect in err, err
     assert "Traceback" not in err
     names_the_file = (
-        str(arguments[1]) in error or "--resume" in case.id or case.id.startswith(("resume", "locked"))
+        str(arguments[1]) in error
+        or "--resume" in case.id
+        or case.id.startswith(("resume", "locked"))
     )
     assert names_the_file, error
 
@@ -367,9 +581,7 @@ def test_a_builder_error_keeps_its_cause_for_traceback(
     ],
     ids=["train-number", "lr-nan", "loss-mse"],
 )
-def test_bad_inputs_in_a_real_process(
-    tmp_path: Path, sets: list[str], expect: str
-) -> None:
+def test_bad_inputs_in_a_real_process(tmp_path: Path, sets: list[str], expect: str) -> None:
     config = tmp_path / "bad.toml"
     config.write_text(GOOD.format(output=(tmp_path / "run").as_posix()), encoding="utf-8")
     arguments = [a for item in sets for a in ("--set", item)]

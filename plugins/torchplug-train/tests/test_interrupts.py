@@ -62,7 +62,7 @@ def test_a_signal_finishes_the_step_saves_and_says_how_to_resume(
     process = _popen(["run", str(config)], extras_site)
     _wait_for_steps(run_dir / "metrics.jsonl", 5, process)
     process.send_signal(signum)
-    out, err = process.communicate(timeout=300)
+    _, err = process.communicate(timeout=300)
     assert process.returncode == status, err
     assert "Traceback" not in err
     saved = torch.load(run_dir / "checkpoint.pt", weights_only=True)
@@ -116,7 +116,7 @@ def test_a_save_that_cannot_finish_keeps_the_previous_checkpoint(
     # EFBIG (Python ignores SIGXFSZ), or by the kernel's SIGXFSZ when a test hook restores it.
     if killed:
         monkeypatch.setenv("TPX_DIE_ON_SIGXFSZ", "1")
-    config, run_dir, before = _first_run(write_config, torchplug_cli, extras_site)
+    _, run_dir, before = _first_run(write_config, torchplug_cli, extras_site)
     limit = len(before) // 2
     assert all(p.stat().st_size < limit for p in run_dir.iterdir() if p.name != "checkpoint.pt")
     process = _popen(
@@ -124,7 +124,7 @@ def test_a_save_that_cannot_finish_keeps_the_previous_checkpoint(
         extras_site,
         preexec_fn=_limit_file_size(limit),
     )
-    out, err = process.communicate(timeout=300)
+    _, err = process.communicate(timeout=300)
     if not killed:
         assert process.returncode == 2, err
         assert "cannot write the checkpoint (File too large)" in err

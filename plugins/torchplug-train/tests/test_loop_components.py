@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("pytorch_optimizer")
-import torch  # noqa: E402
+import torch
 
 
 def _run_dir(config: Path) -> Path:
@@ -173,7 +173,9 @@ def test_adahessian_gets_create_graph(write_config, torchplug_cli, extras_site, 
 def test_an_optimizer_wrapper_with_its_own_state_dict_is_checkpointed(
     write_config, torchplug_cli, extras_site
 ) -> None:
-    config = write_config({"train": {"checkpoint_every": 4}, "optimizer": {"type": "tpx_lookahead"}})
+    config = write_config(
+        {"train": {"checkpoint_every": 4}, "optimizer": {"type": "tpx_lookahead"}}
+    )
     result = torchplug_cli("run", config, site=extras_site)
     assert result.returncode == 0, result.stderr
     state = torch.load(_run_dir(config) / "checkpoint.pt", weights_only=True)

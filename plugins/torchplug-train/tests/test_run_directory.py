@@ -4,10 +4,10 @@ it later, and a start that says where it trains, how big the model is and where 
 from __future__ import annotations
 
 import json
-import tomllib
 from pathlib import Path
 
 import torch
+from torchplug_train.config import load_config
 
 
 def test_each_run_gets_a_new_directory_with_config_lock_metrics_checkpoint_and_summary(
@@ -30,11 +30,13 @@ def test_each_run_gets_a_new_directory_with_config_lock_metrics_checkpoint_and_s
         "summary.json",
         "events.jsonl",  # the test pack's recorder
     }
-    saved = tomllib.loads((one / "config.toml").read_text())
+    saved = load_config(one / "config.toml")
     assert saved["optimizer"]["lr"] == 0.02  # --set applied
     assert saved["train"]["seed"] == 0 and saved["train"]["metrics_format"] == "jsonl"  # defaults
-    assert "--set optimizer.lr=0.02" in (one / "config.toml").read_text()  # the command, as a comment
-    assert tomllib.loads((runs / "tiny-2" / "config.toml").read_text())["optimizer"]["lr"] == 0.01
+    assert (
+        "--set optimizer.lr=0.02" in (one / "config.toml").read_text()
+    )  # the command, as a comment
+    assert load_config(runs / "tiny-2" / "config.toml")["optimizer"]["lr"] == 0.01
     lock = json.loads((one / "lock.json").read_text())
     assert {c["path"] for c in lock["components"]} == {"dataset", "model", "optimizer", "loss"}
     summary = json.loads((one / "summary.json").read_text())
@@ -72,7 +74,12 @@ def test_resume_continues_in_the_checkpoints_directory(
     assert first.returncode == 0, first.stderr
     run_dir = config.parent / "runs" / "tiny"
     more = torchplug_cli(
-        "run", run_dir / "config.toml", "--set", "train.steps=20", "--resume", run_dir,
+        "run",
+        run_dir / "config.toml",
+        "--set",
+        "train.steps=20",
+        "--resume",
+        run_dir,
         site=extras_site,
     )
     assert more.returncode == 0, more.stderr
@@ -88,7 +95,9 @@ def test_resume_continues_in_the_checkpoints_directory(
 def test_tensorboard_logs_scalars_when_installed(write_config, torchplug_cli, extras_site) -> None:
     import pytest
 
-    event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    event_accumulator = pytest.importorskip(
+        "tensorboard.backend.event_processing.event_accumulator"
+    )
     config = write_config({"train": {"tensorboard": True}})
     result = torchplug_cli("run", config, site=extras_site)
     assert result.returncode == 0, result.stderr
@@ -110,9 +119,7 @@ def test_tensorboard_missing_is_one_line_and_the_run_goes_on(
         "raise ImportError('No module named tensorboard')\n"
     )
     config = write_config({"train": {"tensorboard": True}})
-    result = torchplug_cli(
-        "run", config, site=extras_site, env={"PYTHONPATH": str(blocker)}
-    )
+    result = torchplug_cli("run", config, site=extras_site, env={"PYTHONPATH": str(blocker)})
     assert result.returncode == 0, result.stderr
     assert "TensorBoard logging is off: the tensorboard package is not installed" in result.stderr
     assert "pip install 'torchplug-train[tensorboard]'" in result.stderr

@@ -38,12 +38,12 @@ def _dotted_key(key: str) -> list[str]:
     except tomllib.TOMLDecodeError:
         raise ConfigError(
             f"--set {key}=...: {key!r} is not a TOML key; quote parts with dots or spaces, e.g. "
-            "optimizer.param_groups.overrides.\"head.*\".lr=1e-4",
+            'optimizer.param_groups.overrides."head.*".lr=1e-4',
             path=key,
         ) from None
     parts = []
     while isinstance(table, dict) and len(table) == 1:
-        (part, table), = table.items()
+        ((part, table),) = table.items()
         parts.append(part)
     return parts
 
@@ -193,8 +193,12 @@ class TrainSettings:
                     f"must be 0 or more, got {value} (0: {zero})", path=f"train.{key}"
                 )
         if not 0 <= self.seed < 2**63:
-            raise ConfigError(f"must be between 0 and 2**63 - 1, got {self.seed}", path="train.seed")
-        if self.grad_clip is not None and not (math.isfinite(self.grad_clip) and self.grad_clip > 0):
+            raise ConfigError(
+                f"must be between 0 and 2**63 - 1, got {self.seed}", path="train.seed"
+            )
+        if self.grad_clip is not None and not (
+            math.isfinite(self.grad_clip) and self.grad_clip > 0
+        ):
             raise ConfigError(
                 f"must be a positive number, got {self.grad_clip} (the maximum gradient norm; "
                 "leave it out for no clipping)",

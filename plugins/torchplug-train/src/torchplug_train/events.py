@@ -26,7 +26,9 @@ def _code_of(function: Any) -> Any:
 
 def _culprit(caller: Any, traceback: TracebackType | None) -> str | None:
     """The name of the plugin whose implementation is in the traceback, outermost first."""
-    codes = {_code_of(impl.function): impl.plugin_name for impl in caller.get_hookimpls()}
+    codes: dict[Any, str] = {
+        _code_of(impl.function): impl.plugin_name for impl in caller.get_hookimpls()
+    }
     codes.pop(None, None)
     while traceback is not None:
         name = codes.get(traceback.tb_frame.f_code)

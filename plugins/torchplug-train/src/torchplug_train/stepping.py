@@ -36,7 +36,9 @@ def _declared(obj: Any, attribute: str) -> Any:
 
 def has_modes(optimizer: Any) -> bool:
     """Schedule-free optimizers evaluate and save with ``eval()`` weights and train in ``train()``."""
-    return callable(getattr(optimizer, "train", None)) and callable(getattr(optimizer, "eval", None))
+    return callable(getattr(optimizer, "train", None)) and callable(
+        getattr(optimizer, "eval", None)
+    )
 
 
 def needs_closure(optimizer: Any) -> bool:

@@ -38,7 +38,8 @@ class TensorBoardLogger:
             return
         # purge_step drops events a resumed run is about to write again.
         self._writer = SummaryWriter(
-            log_dir=str(run.output_dir / "tensorboard"), purge_step=run.step + 1 if run.step else None
+            log_dir=str(run.output_dir / "tensorboard"),
+            purge_step=run.step + 1 if run.step else None,
         )
 
     @hookimpl

@@ -357,8 +357,13 @@ class _Loop:
         self.events("torchplug_evaluate_start", run=run, step=run.step)
         total, batches = 0.0, 0
         table = "eval_dataset" if "eval_dataset" in self.factories else "dataset"
-        with torch.no_grad(), _blame(
-            self.factories[table], "loading an evaluation batch", f"Check the values under [{table}]"
+        with (
+            torch.no_grad(),
+            _blame(
+                self.factories[table],
+                "loading an evaluation batch",
+                f"Check the values under [{table}]",
+            ),
         ):
             for index, (inputs, targets) in enumerate(self.eval_loader):
                 if index >= run.settings.eval_batches:
