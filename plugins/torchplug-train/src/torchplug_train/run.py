@@ -9,6 +9,7 @@ train. torch is imported only once components are resolved (or a checkpoint is r
 from __future__ import annotations
 
 import shlex
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -257,14 +258,20 @@ def _train(
     run = TrainingRun(
         config, options.config, settings, resolved, device, rank, world_size, run_dir=run_dir
     )
-    outcome = train(
-        registry,
-        run,
-        factories,
-        loop_options=loop,
-        resume=state,
-        console=Console(rank == 0, sys.stderr),
-    )
+    try:
+        outcome = train(
+            registry,
+            run,
+            factories,
+            loop_options=loop,
+            resume=state,
+            console=Console(rank == 0, sys.stderr),
+        )
+    except BaseException:
+        if rank == 0 and state is None and run.step == 0:
+            # Nothing was trained: a run that failed while building leaves no directory behind.
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise
     if rank != 0:
         return 128 + outcome.signal if outcome.signal else 0
     metrics = outcome.metrics
