@@ -164,3 +164,47 @@ def test_a_full_disk_keeps_the_previous_checkpoint(
         assert _temporaries(disk / "run") == []
     finally:
         subprocess.run(["umount", str(disk)], check=False)
+
+
+def test_sigterm_to_torchrun_stops_both_ranks_after_the_same_step(
+    write_config, extras_site, jsonl
+) -> None:
+    import shutil
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    torchrun = shutil.which("torchrun") or str(Path(sys.executable).parent / "torchrun")
+    config = write_config({"train": {"steps": 1_000_000, "eval_every": 0, "log_every": 1000}})
+    run_dir = config.parent / "runs" / "tiny"
+    env = {
+        **os.environ,
+        "TORCHPLUG_CACHE": "0",
+        "OMP_NUM_THREADS": "1",
+        "PYTHONPATH": str(extras_site),
+    }
+    process = subprocess.Popen(
+        [
+            torchrun,
+            "--nproc-per-node",
+            "2",
+            "--master-port",
+            str(port),
+            "-m",
+            "torchplug",
+            "run",
+            str(config),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    _wait_for_steps(run_dir / "metrics.jsonl", 5, process)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=300)
+    steps = [r["step"] for r in jsonl(run_dir / "metrics.jsonl") if r["kind"] == "train"]
+    assert torch.load(run_dir / "checkpoint.pt", weights_only=True)["step"] == steps[-1]
+    assert f"Stopped by SIGTERM after step {steps[-1]}/1000000" in err
+    assert json.loads((run_dir / "summary.json").read_text())["status"] == "interrupted"
