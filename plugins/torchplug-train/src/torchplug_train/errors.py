@@ -33,8 +33,14 @@ class ComponentError(ConfigError):
         cls, factory: ComponentFactory, exc: BaseException, doing: str, fix: str
     ) -> ComponentError:
         provider = factory.info.provider
+        # torchplug notes which nested component was being built ("while building model.mlp: ..."):
+        # the innermost one is where to look.
+        notes = [n for n in getattr(exc, "__notes__", []) if n.startswith("while building ")]
+        inner = notes[0].removeprefix("while building ").split(":")[0] if notes else factory.path
+        where = f"; {notes[0]}" if inner != factory.path else ""
         return cls(
-            f"{doing} raised {_first_line(exc)} ({factory.component}). {fix}; {_HOW_TO_DEBUG}.",
+            f"{doing} raised {_first_line(exc)} ({factory.component}{where}). {fix}; "
+            f"{_HOW_TO_DEBUG}.",
             path=factory.path,
             component=f"{factory.category}:{factory.name}",
             distribution=provider.distribution if provider is not None else None,
