@@ -80,7 +80,7 @@ def test_plugins_counts_the_commands_and_hooks_of_this_pack() -> None:
 
     listed = _torchplug("plugins", "--json")
     (mine,) = [d for d in json.loads(listed.stdout) if d["distribution"] == "torchplug-train"]
-    assert (mine["commands"], mine["hooks"]) == (2, 2)
+    assert (mine["commands"], mine["hooks"]) == (3, 2)
 
 
 def test_run_of_a_disabled_training_pack_says_what_blocks_it() -> None:

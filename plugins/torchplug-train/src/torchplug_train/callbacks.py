@@ -1,23 +1,44 @@
-"""First-party hook plugins of the training loop: a metrics logger and a checkpoint saver.
+"""The first-party metrics logger: one record per step and per evaluation, in the run directory.
 
-They are declared in this pack's ``torchplug.hooks`` entry-point group, so they are loaded the way
-any third-party hook plugin is, and ``TORCHPLUG_DISABLE=torchplug-train`` would turn them off. They act
-on rank 0 only. This module does not import torch at import time: hooks load on first hook call.
+It is declared in this pack's ``torchplug.hooks`` entry-point group, so it is loaded the way any
+third-party hook plugin is, and ``TORCHPLUG_DISABLE=torchplug-train`` would turn it off. It acts on
+rank 0 only. This module does not import torch: hooks load on the first hook call. (Checkpoints are
+the loop's own job, not a plugin's: a run must not lose its training because a plugin is blocked.)
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import os
 from pathlib import Path
 from typing import Any, TextIO
 
 from torchplug import hookimpl
 
+FIELDS = ["kind", "step", "loss", "lr", "samples_per_s", "eval_loss"]
+
+
+def _drop_rows_after(path: Path, step: int, csv_format: bool) -> None:
+    """A resumed run starts again after its checkpoint's step: rows past it were lost training."""
+    if not path.is_file():
+        return
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = []
+    for index, line in enumerate(lines):
+        try:
+            if csv_format:
+                row_step = int(line.split(",")[1]) if index else -1
+            else:
+                row_step = int(json.loads(line)["step"])
+        except (ValueError, IndexError, KeyError, TypeError):
+            continue  # a line torn by a kill
+        if row_step <= step:
+            kept.append(line)
+    path.write_text("".join(kept), encoding="utf-8")
+
 
 class MetricsLogger:
-    """Appends one JSON line (or CSV row) per step and evaluation to ``<output_dir>/metrics.*``."""
+    """Appends one JSON line (or CSV row) per step and evaluation to ``<run dir>/metrics.*``."""
 
     def __init__(self) -> None:
         self._handle: TextIO | None = None
@@ -27,12 +48,6 @@ class MetricsLogger:
         if not run.is_main or self._handle is None:
             return
         if run.settings.metrics_format == "csv":
-            if self._writer is None:
-                self._writer = csv.DictWriter(
-                    self._handle,
-                    fieldnames=["kind", "step", "loss", "lr", "samples_per_s", "eval_loss"],
-                )
-                self._writer.writeheader()
             self._writer.writerow(row)
         else:
             self._handle.write(json.dumps(row) + "\n")
@@ -42,16 +57,18 @@ class MetricsLogger:
     def torchplug_train_start(self, run: Any) -> None:
         if not run.is_main:
             return
-        run.output_dir.mkdir(parents=True, exist_ok=True)
+        csv_format = run.settings.metrics_format == "csv"
         path = run.output_dir / f"metrics.{run.settings.metrics_format}"
-        mode = "a" if run.step > 0 else "w"  # a resumed run continues its file
-        self._handle = path.open(mode, encoding="utf-8", newline="")
-        self._writer = None
+        resumed = run.step > 0 and path.is_file()
+        if resumed:
+            _drop_rows_after(path, run.step, csv_format)
+        self._handle = path.open("a" if resumed else "w", encoding="utf-8", newline="")
+        self._writer = csv.DictWriter(self._handle, fieldnames=FIELDS) if csv_format else None
+        if self._writer is not None and not resumed:
+            self._writer.writeheader()
 
     @hookimpl
-    def torchplug_step_end(
-        self, run: Any, step: int, loss: float, metrics: dict[str, float]
-    ) -> None:
+    def torchplug_step_end(self, run: Any, step: int, metrics: dict[str, float]) -> None:
         self._write(run, {"kind": "train", "step": step, **metrics})
 
     @hookimpl
@@ -59,47 +76,10 @@ class MetricsLogger:
         self._write(run, {"kind": "eval", "step": step, **metrics})
 
     @hookimpl
-    def torchplug_train_end(self, run: Any, metrics: dict[str, float]) -> None:
+    def torchplug_train_end(self) -> None:
         if self._handle is not None:
             self._handle.close()
             self._handle = None
 
 
-class CheckpointSaver:
-    """Saves ``<output_dir>/checkpoint.pt`` every ``train.checkpoint_every`` steps and at the end.
-
-    The file holds model, optimizer and scheduler state, the config, and the resolved set, and is
-    written to a temporary name first so an interrupted save never replaces a good checkpoint.
-    """
-
-    @staticmethod
-    def _save(run: Any) -> None:
-        if not run.is_main:
-            return
-        import torch
-
-        run.output_dir.mkdir(parents=True, exist_ok=True)
-        final = run.output_dir / "checkpoint.pt"
-        partial = final.with_suffix(".pt.partial")
-        torch.save(run.checkpoint_state(), partial)
-        os.replace(partial, final)
-
-    @hookimpl
-    def torchplug_step_end(
-        self, run: Any, step: int, loss: float, metrics: dict[str, float]
-    ) -> None:
-        every = run.settings.checkpoint_every
-        if every and step % every == 0:
-            self._save(run)
-
-    @hookimpl
-    def torchplug_train_end(self, run: Any, metrics: dict[str, float]) -> None:
-        self._save(run)
-
-
-def checkpoint_path(output_dir: str | Path) -> Path:
-    return Path(output_dir) / "checkpoint.pt"
-
-
 metrics_logger = MetricsLogger()
-checkpoint_saver = CheckpointSaver()

@@ -1,4 +1,4 @@
-"""The ``torchplug run`` and ``torchplug lock`` commands, declared in ``torchplug.commands``.
+"""The ``torchplug run``, ``lock`` and ``plot`` commands, declared in ``torchplug.commands``.
 
 Their modules are imported only when one of them runs; argument parsing here imports no torch.
 """
@@ -17,10 +17,13 @@ class Run:
     """Train from a TOML config, every component built by name from the installed packs.
 
     Every component is resolved and checked first (conflicts are refused), and under torchrun every
-    rank must resolve the same set before step 0.
+    rank must resolve the same set before step 0. Each run writes to a new directory (train.output_dir,
+    or a numbered sibling when that one holds a run): config.toml, lock.json, metrics, checkpoint.pt,
+    summary.json. Ctrl-C or SIGTERM finishes the current step, saves a checkpoint and exits 130/143.
 
     examples:
       torchplug run examples/quickstart.toml --set train.steps=50
+      torchplug run runs/quickstart/config.toml --resume runs/quickstart
       torchrun --nproc-per-node 2 -m torchplug run examples/quickstart.toml
     """
 
@@ -36,7 +39,11 @@ class Run:
         parser.add_argument(
             "--dry-run", action="store_true", help="resolve, validate and print the components only"
         )
-        parser.add_argument("--resume", metavar="CKPT", help="continue from a checkpoint file")
+        parser.add_argument(
+            "--resume",
+            metavar="CKPT",
+            help="continue from a checkpoint file, or a run directory's checkpoint.pt, in place",
+        )
         parser.add_argument(
             "--allow-mismatch",
             action="store_true",
@@ -69,8 +76,15 @@ class Run:
             allow_mismatch=args.allow_mismatch,
             device=args.device,
         )
-        run_command(registry, options)
-        return 0
+        try:
+            return run_command(registry, options)
+        except KeyboardInterrupt:  # a second Ctrl-C, or one before training started
+            print(
+                "torchplug: interrupted; the run directory keeps its last checkpoint, if one "
+                "was written",
+                file=sys.stderr,
+            )
+            return 130
 
 
 class Lock:
@@ -93,4 +107,28 @@ class Lock:
         from .run import lock_command
 
         lock_command(registry, args.config, tuple(args.set), args.output, sys.stdout)
+        return 0
+
+
+class Plot:
+    """Plot a run's training loss, eval loss and learning rate against step, as a PNG.
+
+    Reads RUN_DIR/metrics.jsonl (or metrics.csv) and writes RUN_DIR/plot.png unless -o says
+    otherwise. Needs matplotlib: pip install 'torchplug-train[plot]'.
+
+    example:
+      torchplug plot runs/quickstart
+    """
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("run_dir", metavar="RUN_DIR", help="a run directory of `torchplug run`")
+        parser.add_argument(
+            "-o", "--output", metavar="FILE", help="where to write (default: RUN_DIR/plot.png)"
+        )
+
+    def run(self, registry: Registry, args: argparse.Namespace) -> int:
+        from .plot import plot_run
+
+        written = plot_run(args.run_dir, args.output)
+        print(f"Wrote {written}")
         return 0

@@ -1,7 +1,13 @@
-"""Training configs: TOML files with ``--set key=value`` overrides, read into plain dicts."""
+"""Training configs: TOML files with ``--set key=value`` overrides, read into plain dicts.
+
+Also the ``[train]`` table (`TrainSettings`, range-checked) and the few keys of component tables
+that the loop reads itself (`LOOP_KEYS`: an optimizer's ``param_groups``, a scheduler's
+``step_on``), which are taken out before the builder sees its table. Imports no torch.
+"""
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
@@ -25,13 +31,32 @@ def _parse_value(text: str) -> Any:
         return text
 
 
+def _dotted_key(key: str) -> list[str]:
+    """``model.dim`` -> ["model", "dim"]; quoted parts as TOML reads them (``a."b.*".lr``)."""
+    try:
+        table: Any = tomllib.loads(f"{key} = 0")
+    except tomllib.TOMLDecodeError:
+        raise ConfigError(
+            f"--set {key}=...: {key!r} is not a TOML key; quote parts with dots or spaces, e.g. "
+            'optimizer.param_groups.overrides."head.*".lr=1e-4',
+            path=key,
+        ) from None
+    parts = []
+    while isinstance(table, dict) and len(table) == 1:
+        ((part, table),) = table.items()
+        parts.append(part)
+    return parts
+
+
 def apply_overrides(config: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
     """Apply ``model.dim=64``-style overrides in order; intermediate tables are created."""
     for item in overrides:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
-            raise ConfigError(f"--set expects KEY=VALUE, got {item!r}", path=item)
-        parts = [p.strip() for p in key.split(".")]
+            raise ConfigError(
+                f"--set expects KEY=VALUE, e.g. --set optimizer.lr=3e-4, got {item!r}", path=item
+            )
+        parts = _dotted_key(key)
         table = config
         for depth, part in enumerate(parts[:-1]):
             child = table.setdefault(part, {})
@@ -50,16 +75,62 @@ def load_config(path: str | Path, overrides: Iterable[str] = ()) -> dict[str, An
     """Read a TOML config and apply overrides; errors name the file and the line."""
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        data = file.read_bytes()
     except OSError as exc:
         raise ConfigError(
-            f"cannot read the config: {exc.strerror or exc}", path=str(file)
+            f"cannot read the config: {exc.strerror or exc}; give the path of a TOML file",
+            path=str(file),
+        ) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"not UTF-8 text: byte 0x{data[exc.start]:02x} on line {line} cannot be decoded; "
+            "TOML files are UTF-8, so save the file as UTF-8",
+            path=str(file),
         ) from None
     try:
         config = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", path=str(file)) from None
     return apply_overrides(config, overrides)
+
+
+#: Keys of component tables that the loop reads itself and the builder never sees.
+LOOP_KEYS: dict[str, tuple[str, ...]] = {
+    "optimizer": ("param_groups",),
+    "scheduler": ("step_on",),
+}
+
+
+def component_spec(config: Mapping[str, Any], table: str) -> Any:
+    """The spec of a component table as its builder sees it: without the loop's own keys."""
+    spec = config[table]
+    own = LOOP_KEYS.get(table, ())
+    if isinstance(spec, Mapping) and any(key in spec for key in own):
+        return {k: v for k, v in spec.items() if k not in own}
+    return spec
+
+
+def loop_options(config: Mapping[str, Any], table: str) -> dict[str, Any]:
+    """The loop's own keys of a component table (``param_groups``, ``step_on``), if any."""
+    spec = config.get(table)
+    if not isinstance(spec, Mapping):
+        return {}
+    return {k: spec[k] for k in LOOP_KEYS.get(table, ()) if k in spec}
+
+
+def train_table(config: Mapping[str, Any], config_path: str | Path) -> TrainSettings:
+    """The ``[train]`` table of a config, checked; a config without one trains with defaults."""
+    table = config.get("train", {})
+    if not isinstance(table, Mapping):
+        raise ConfigError(
+            f"expected a table of training settings ([train] with keys such as steps = 100), "
+            f"got {type(table).__name__} {table!r}",
+            path="train",
+        )
+    return TrainSettings.from_config(table, config_path)
 
 
 @dataclass
@@ -78,11 +149,12 @@ class TrainSettings:
     target_loss: float | None = None  # reported as reached or not; the run does not stop early
     metrics_format: str = "jsonl"  # "jsonl" or "csv", written by the metrics logger hook plugin
     threads: int = 0  # torch intra-op threads on CPU; 0 keeps torch's default
+    tensorboard: bool = True  # log to <run dir>/tensorboard when the tensorboard package is there
 
     @classmethod
     def from_config(cls, table: Mapping[str, Any], config_path: str | Path) -> TrainSettings:
         known = {f.name: f for f in fields(cls)}
-        hints = {"int": int, "str": str, "float | None": float | None}
+        hints = {"int": int, "str": str, "bool": bool, "float | None": float | None}
         for key, value in table.items():
             if key not in known:
                 hint = did_you_mean(key, known)
@@ -99,14 +171,43 @@ class TrainSettings:
                 f"expected 'jsonl' or 'csv', got {settings.metrics_format!r}",
                 path="train.metrics_format",
             )
-        for key in ("steps", "batch_size", "log_every", "eval_batches"):
-            if getattr(settings, key) < 1:
-                raise ConfigError(
-                    f"must be at least 1, got {getattr(settings, key)}", path=f"train.{key}"
-                )
+        settings._check_ranges()
         if not settings.output_dir:
             settings.output_dir = str(Path("runs") / Path(config_path).stem)
         return settings
+
+    def _check_ranges(self) -> None:
+        """Refuse values that would train nonsense silently (a negative clip ascends the loss)."""
+        for key in ("steps", "batch_size", "log_every", "eval_batches"):
+            value = getattr(self, key)
+            if value < 1:
+                raise ConfigError(f"must be at least 1, got {value}", path=f"train.{key}")
+        for key, zero in (
+            ("eval_every", "evaluate only after the last step"),
+            ("checkpoint_every", "checkpoint only after the last step"),
+            ("threads", "keep torch's default"),
+        ):
+            value = getattr(self, key)
+            if value < 0:
+                raise ConfigError(
+                    f"must be 0 or more, got {value} (0: {zero})", path=f"train.{key}"
+                )
+        if not 0 <= self.seed < 2**63:
+            raise ConfigError(
+                f"must be between 0 and 2**63 - 1, got {self.seed}", path="train.seed"
+            )
+        if self.grad_clip is not None and not (
+            math.isfinite(self.grad_clip) and self.grad_clip > 0
+        ):
+            raise ConfigError(
+                f"must be a positive number, got {self.grad_clip} (the maximum gradient norm; "
+                "leave it out for no clipping)",
+                path="train.grad_clip",
+            )
+        if self.target_loss is not None and not math.isfinite(self.target_loss):
+            raise ConfigError(
+                f"must be a finite number, got {self.target_loss}", path="train.target_loss"
+            )
 
 
 def apply_settings(registry: Registry, config: Mapping[str, Any], config_path: str | Path) -> None:

@@ -75,3 +75,35 @@ def agree(resolved: list[Resolved] | None, error: str | None, rank: int, world_s
             "the ranks resolved different components; install the same packs and versions on "
             "every node (or use TORCHPLUG_DISABLE identically):\n  " + "\n  ".join(report)
         )
+
+
+def largest_across_ranks(value: int, device: Any = "cpu") -> int:
+    """The largest `value` any rank holds (every rank must call it): ranks stop at the same step
+    when any of them was asked to, or the others would wait in the next collective forever."""
+    import torch
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()):
+        return value
+    tensor = torch.tensor([value], dtype=torch.int64, device=device)  # nccl: on the GPU
+    dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
+    return int(tensor.item())
+
+
+def from_main_rank(value: Any) -> Any:
+    """Rank 0's `value` on every rank (every rank must call it)."""
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()):
+        return value
+    box = [value]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+def barrier() -> None:
+    """Wait for every rank (rank 0 writing the checkpoint before the others exit, say)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()

@@ -17,6 +17,8 @@ from torchplug import ConfigError, TorchplugError
 from torchplug.build import ComponentFactory, did_you_mean, split_spec
 from torchplug.cli import render_table
 
+from .config import component_spec
+
 if TYPE_CHECKING:
     from torchplug import Registry
 
@@ -61,7 +63,7 @@ def preflight(registry: Registry, config: Mapping[str, Any]) -> None:
             continue
         contract = registry.contract(category)
         default = contract.default_type if contract else None
-        name, _ = split_spec(config[table], category, default, table)
+        name, _ = split_spec(component_spec(config, table), category, default, table)
         try:
             registry.provider(category, name)  # settles a conflict exactly as `get` would
             info = registry.info(category, name)
@@ -96,7 +98,7 @@ def prepare(registry: Registry, config: Mapping[str, Any]) -> dict[str, Componen
         )
     preflight(registry, config)
     return {
-        table: registry.builder(category, config[table], at=table)
+        table: registry.builder(category, component_spec(config, table), at=table)
         for table, category in COMPONENT_TABLES.items()
         if table in config
     }

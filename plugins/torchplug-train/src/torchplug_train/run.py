@@ -1,22 +1,39 @@
 """``torchplug run`` and ``torchplug lock``: from a config file to a resolved, checked, trained run.
 
-The order matters: resolve and validate every component (and refuse conflicts) before anything
-is trained; agree across ranks before step 0; compare with a lock or checkpoint before loading it.
-torch is imported only once training really starts (or a checkpoint is read).
+The order matters: read and check the config and ``[train]`` (no torch yet); resolve and validate
+every component (and refuse conflicts) before anything is trained; agree across ranks before step
+0; compare with a lock or checkpoint before loading it; claim a run directory of its own; then
+train. torch is imported only once components are resolved (or a checkpoint is read).
 """
 
 from __future__ import annotations
 
+import shlex
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from torchplug import Registry, TorchplugError
+from torchplug import ConfigError, Registry, TorchplugError
 from torchplug.build import ComponentFactory
 
-from .config import TrainSettings, apply_settings, load_config
-from .distributed import agree, destroy_process_group, environment_rank, init_process_group
+from .config import (
+    LOOP_KEYS,
+    TrainSettings,
+    apply_settings,
+    load_config,
+    loop_options,
+    train_table,
+)
+from .distributed import (
+    agree,
+    destroy_process_group,
+    environment_rank,
+    from_main_rank,
+    init_process_group,
+)
+from .groups import GroupSettings
 from .lock import (
     Resolved,
     default_lock_path,
@@ -28,6 +45,7 @@ from .lock import (
     verify_against,
     write_lock,
 )
+from .stepping import STEP_ON
 
 
 @dataclass(frozen=True)
@@ -43,6 +61,15 @@ class RunOptions:
     allow_mismatch: bool = False
     device: str = "auto"
 
+    def command(self) -> str:
+        """The command line that ran, for the run directory's ``config.toml``."""
+        words = ["torchplug", "run", self.config]
+        for override in self.overrides:
+            words += ["--set", override]
+        if self.resume:
+            words += ["--resume", self.resume]
+        return shlex.join(words)
+
 
 def lock_command(
     registry: Registry, config: str, overrides: tuple[str, ...], output: str | None, out: TextIO
@@ -57,23 +84,54 @@ def lock_command(
     return target
 
 
-def run_command(
-    registry: Registry, options: RunOptions, out: TextIO = sys.stdout
-) -> dict[str, float]:
-    """Resolve, check, agree across ranks, then train (unless a dry run); returns final metrics."""
+def read_loop_options(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The loop's own keys of the component tables, checked before anything is imported."""
+    options = {table: loop_options(config, table) for table in LOOP_KEYS}
+    groups = options["optimizer"].get("param_groups")
+    if groups is not None:
+        GroupSettings.from_config(groups)
+    step_on = options["scheduler"].get("step_on")
+    if step_on is not None and step_on not in STEP_ON:
+        raise ConfigError(
+            f"expected one of {list(STEP_ON)}, got {step_on!r}", path="scheduler.step_on"
+        )
+    return options
+
+
+def run_command(registry: Registry, options: RunOptions, out: TextIO = sys.stdout) -> int:
+    """Resolve, check, agree across ranks, then train (unless a dry run); returns the exit status:
+    0, or 128 + the signal that stopped training early (its checkpoint written)."""
+    try:
+        return _run(registry, options, out)
+    except ConfigError as exc:
+        # Every config error names the file as well as the key: "tiny.toml: train.steps: ...".
+        message = str(exc)
+        if not message.startswith(options.config):
+            exc.args = (f"{options.config}: {message}", *exc.args[1:])
+        raise
+
+
+def _run(registry: Registry, options: RunOptions, out: TextIO) -> int:
     config = load_config(options.config, options.overrides)
-    settings = TrainSettings.from_config(config.get("train", {}), options.config)
+    settings = train_table(config, options.config)
+    loop = read_loop_options(config)
     apply_settings(registry, config, options.config)
     lock_file = options.lock_file or str(default_lock_path(options.config))
     if options.locked:
         follow(registry, read_lock(lock_file), lock_file)
     state = None
     if options.resume:  # resolve as the checkpoint was trained, whatever was installed since
-        from .trainer import read_checkpoint, recorded_set
+        from .checkpoint import read_checkpoint, recorded_set
 
         state = read_checkpoint(options.resume)
-        follow(registry, recorded_set(state), options.resume)
+        follow(registry, recorded_set(state), str(state["path"]))
     rank, world_size, local_rank = environment_rank()
+    if rank == 0:
+        print(
+            f"Resolving the components of {options.config} (this imports torch and the packs)...",
+            file=sys.stderr,
+            flush=True,
+        )
     distributed = world_size > 1
     if distributed:
         init_process_group(use_cuda=_wants_cuda(options.device), local_rank=local_rank)
@@ -102,7 +160,7 @@ def run_command(
             verify_against(
                 recorded_set(state),
                 resolved,
-                f"the checkpoint {options.resume}",
+                f"the checkpoint {state['path']}",
                 "Install what the checkpoint was trained with, or pass --allow-mismatch.",
             )
         if options.dry_run:
@@ -111,16 +169,23 @@ def run_command(
                     "Dry run: every component resolved and validated; nothing was trained.",
                     file=out,
                 )
-            return {}
+            return 0
+        from .trainer import choose_device
+
+        device = choose_device(options.device, local_rank if distributed else None)
+        run_dir = _run_directory(options, config, settings, resolved, state, rank, distributed)
         return _train(
             registry,
             options,
             config,
             settings,
             factories,
+            loop,
             resolved,
             state,
-            (rank, world_size, local_rank),
+            (rank, world_size),
+            device,
+            run_dir,
             out,
         )
     finally:
@@ -136,32 +201,110 @@ def _wants_cuda(device: str) -> bool:
     return device == "cuda" or torch.cuda.is_available()
 
 
+def _run_directory(
+    options: RunOptions,
+    config: dict[str, Any],
+    settings: TrainSettings,
+    resolved: list[Resolved],
+    state: dict[str, Any] | None,
+    rank: int,
+    distributed: bool,
+) -> Path:
+    """Rank 0 claims a new run directory (or checks the resumed one) and writes its config and
+    lock; every rank gets its path, or the same error."""
+    from .errors import RunDirectoryError
+    from .rundir import (
+        check_resume_directory,
+        claim_run_directory,
+        resolved_config,
+        write_config,
+        write_lock_file,
+    )
+
+    claimed: dict[str, str] = {}
+    if rank == 0:
+        try:
+            if state is not None:
+                directory = Path(state["path"]).parent
+                check_resume_directory(directory)
+            else:
+                directory = claim_run_directory(settings.output_dir)
+            run_config = resolved_config(config, settings, settings.output_dir)
+            write_config(directory, run_config, options.command(), options.config)
+            write_lock_file(directory, resolved, options.config)
+            claimed = {"dir": str(directory)}
+        except TorchplugError as exc:
+            if not distributed:
+                raise
+            claimed = {"error": str(exc)}
+        except OSError as exc:
+            claimed = {"error": f"cannot write the run directory: {exc.strerror or exc}"}
+            if not distributed:
+                raise RunDirectoryError(claimed["error"], path="train.output_dir") from exc
+    if distributed:
+        claimed = from_main_rank(claimed)
+    if "error" in claimed:
+        raise RunDirectoryError(claimed["error"], path="")  # the message names its path
+    return Path(claimed["dir"])
+
+
 def _train(
     registry: Registry,
     options: RunOptions,
     config: dict[str, Any],
     settings: TrainSettings,
     factories: dict[str, ComponentFactory],
+    loop: dict[str, dict[str, Any]],
     resolved: list[Resolved],
     state: dict[str, Any] | None,
-    ranks: tuple[int, int, int],
+    ranks: tuple[int, int],
+    device: Any,
+    run_dir: Path,
     out: TextIO,
-) -> dict[str, float]:
-    from .trainer import TrainingRun, choose_device, train
+) -> int:
+    from .console import Console
+    from .trainer import TrainingRun, train
 
-    rank, world_size, local_rank = ranks
-    device = choose_device(options.device)
-    if device.type == "cuda" and world_size > 1:
-        import torch
-
-        device = torch.device("cuda", local_rank)
-        torch.cuda.set_device(device)
-    run = TrainingRun(config, options.config, settings, resolved, device, rank, world_size)
-    metrics = train(registry, run, factories, resume=state, out=sys.stderr)
+    rank, world_size = ranks
     if rank == 0:
-        summary = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if k != "target_reached")
-        print(f"Finished {run.step} steps: {summary}", file=out)
-        if settings.target_loss is not None:
-            reached = "reached" if metrics.get("target_reached") else "NOT reached"
-            print(f"Target eval loss {settings.target_loss}: {reached}", file=out)
-    return metrics
+        where = "continuing in" if state is not None else "writing to"
+        print(f"Run directory: {run_dir} ({where} it)", file=out, flush=True)
+    run = TrainingRun(
+        config, options.config, settings, resolved, device, rank, world_size, run_dir=run_dir
+    )
+    try:
+        outcome = train(
+            registry,
+            run,
+            factories,
+            loop_options=loop,
+            resume=state,
+            console=Console(rank == 0, sys.stderr),
+        )
+    except BaseException:
+        if rank == 0 and state is None and run.step == 0:
+            # Nothing was trained: a run that failed while building leaves no directory behind.
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+    if rank != 0:
+        return 128 + outcome.signal if outcome.signal else 0
+    metrics = outcome.metrics
+    if outcome.signal:
+        print(
+            f"Stopped by {outcome.signal_name} after step {run.step}/{settings.steps}: the "
+            f"checkpoint {run_dir / 'checkpoint.pt'} holds it. Resume with:\n"
+            f"  torchplug run {shlex.quote(str(run_dir / 'config.toml'))} --resume "
+            f"{shlex.quote(str(run_dir))}",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 128 + outcome.signal
+    summary = ", ".join(
+        f"{k} {v:.4f}" for k, v in metrics.items() if k not in ("target_reached", "interrupted")
+    )
+    print(f"Finished {run.step} steps: {summary}", file=out)
+    if settings.target_loss is not None:
+        reached = "reached" if metrics.get("target_reached") else "NOT reached"
+        print(f"Target eval loss {settings.target_loss}: {reached}", file=out)
+    print(f"Run directory: {run_dir} (torchplug plot {shlex.quote(str(run_dir))})", file=out)
+    return 0
