@@ -7,7 +7,7 @@ from pathlib import Path
 
 from results import Results, Summary
 from scenarios import BASELINE, PEER, TORCHPLUG, WARM, Scenario, scenarios
-from targets import MICROSECONDS, TIMES, Outcome, outcomes
+from targets import MICROSECONDS, TIMES, Outcome, Target, outcomes
 
 NONE = "\u2013"  # an en dash: a cell with no value
 MARKS = {None: "not measured", True: "\u2705 met", False: "\u274c missed"}
@@ -84,6 +84,9 @@ def _why(results: Results, outcome: Outcome) -> list[str]:
             f"{outcome.cache_writes} of A's {outcome.pairs} measured runs wrote to the cache "
             "directory: the cache was not valid for them, so they rebuilt it."
         )
+    growth = _growth(results, t)
+    if growth:
+        evidence.append(growth)
     profiles = results.profiles.get(t.id, [])
     evidence += [p.summary for p in profiles if p.summary]
     lines = [
@@ -97,6 +100,21 @@ def _why(results: Results, outcome: Outcome) -> list[str]:
     for profile in profiles:
         lines += [f"{profile.title}:", "", "```text", profile.text, "```", ""]
     return lines
+
+
+def _growth(results: Results, t: Target) -> str:
+    """How A and B change with N, when A was measured at several N: what grows is per-entry work."""
+    if not t.whole_process or t.a == t.b:
+        return ""
+    metric, unit, scale = ("rss", "MiB", 1 / 1024) if t.metric == "rss" else ("wall", "ms", 1e3)
+    cells = []
+    for n in results.sizes:
+        a, b = results.median(t.a, n, metric), results.median(t.b, n, metric)
+        if a is not None and b is not None:
+            cells.append(f"{a * scale:.0f} against {b * scale:.0f} {unit} at N={n}")
+    if len(cells) < 2:
+        return ""
+    return f"With N, A against B (medians of all their runs): {'; '.join(cells)}."
 
 
 def _whole_table(results: Results, cell: Callable[[Summary], str]) -> list[str]:
