@@ -55,8 +55,8 @@ def _label(results: Results, key: str) -> str:
 
 def targets_table(results: Results, found: list[Outcome]) -> list[str]:
     lines = [
-        "| # | Target | A | B | A / B: median (min\u2013max) | Limit | Verdict |",
-        "| --- | --- | ---: | ---: | ---: | ---: | --- |",
+        "| # | Target | A | B | A / B: median (min\u2013max) | Limit | Verdict | From CPU times |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- | ---: |",
     ]
     for outcome in found:
         t = outcome.target
@@ -66,7 +66,8 @@ def targets_table(results: Results, found: list[Outcome]) -> list[str]:
             verdict = f"not measured: {reason}"
         lines.append(
             f"| {t.number} | {t.label} | {_side(outcome, outcome.a)} | "
-            f"{_side(outcome, outcome.b)} | {_value(outcome)} | {_limit(outcome)} | {verdict} |"
+            f"{_side(outcome, outcome.b)} | {_value(outcome)} | {_limit(outcome)} | {verdict} | "
+            f"{NONE if outcome.cpu is None else f'{outcome.cpu:.2f}{TIMES}'} |"
         )
     return lines
 
@@ -241,7 +242,9 @@ def markdown(results: Results, image: str) -> str:
         "Reported, not asserted. A and B are medians over the pairs; the figure is the median of "
         "the per-pair ratios (in-process: of per-repeat ratios or differences), with its "
         "smallest and largest. Whole-process figures are wall times from spawn to exit, except "
-        "target 4 (peak RSS).",
+        "target 4 (peak RSS); the last column is the same median ratio from the children's CPU "
+        "times (user + system), which other load on the machine disturbs less: where the two "
+        "disagree, the machine was busy.",
         "",
         *targets_table(results, found),
         "",

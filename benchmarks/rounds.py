@@ -40,8 +40,11 @@ class Plan:
         workdir: Path,
         repeats: int,
         heavy_repeats: int,
+        extra_pairs: bool = True,
     ) -> None:
+        """`extra_pairs`: honour targets' `pairs_per_round` (a smoke run runs one pair each)."""
         sizes = sorted(sites)
+        self._extra_pairs = extra_pairs
         self._sizes = sizes
         self._repeats, self._heavy_repeats = repeats, heavy_repeats
         self.runners: dict[tuple[str, int], ScenarioRunner] = {}
@@ -79,11 +82,12 @@ class Plan:
                 for target, a, b in self.pairs:
                     if a.site.distributions != n or index >= self._repeats:
                         continue
-                    if index % 2 == 0:
-                        a_run, b_run = a.measure(), b.measure()
-                    else:
-                        b_run, a_run = b.measure(), a.measure()
-                    results.pairs.setdefault(target.id, []).append((a_run, b_run))
+                    for turn in range(target.pairs_per_round if self._extra_pairs else 1):
+                        if (index + turn) % 2 == 0:
+                            a_run, b_run = a.measure(), b.measure()
+                        else:
+                            b_run, a_run = b.measure(), a.measure()
+                        results.pairs.setdefault(target.id, []).append((a_run, b_run))
                 for runner in self.alone:
                     if runner.site.distributions == n and index < self._wanted(runner):
                         runner.measure()

@@ -228,7 +228,15 @@ def measure_all(args: argparse.Namespace, workdir: Path) -> Results:
     for n in args.sizes:
         log(f"N={n}: the site (generated once, then reused from {args.sites})")
         sites[n] = cached_site(args.sites, n, args.burn)
-    plan = Plan(chosen, sites, targets(args.sizes), workdir, args.repeats, args.heavy_repeats)
+    plan = Plan(
+        chosen,
+        sites,
+        targets(args.sizes),
+        workdir,
+        args.repeats,
+        args.heavy_repeats,
+        extra_pairs=not args.quick,
+    )
     log(f"{len(plan.runners)} scenario runners, {len(plan.pairs)} pairs: warm-up and checks")
     plan.warm_up()
     log("measured rounds")

@@ -147,7 +147,7 @@ def scenarios(train_args: tuple[str, ...]) -> tuple[Scenario, ...]:
     build = surface.BUILD_CODE
     return (
         Scenario("python", "python -c pass", BASELINE, code="pass", check=_printed(lambda s: "")),
-        Scenario("import", "python -c 'import torchplug'", BASELINE, code=surface.IMPORT_CODE),
+        Scenario("import", "python -c 'import torchplug'", TORCHPLUG, code=surface.IMPORT_CODE),
         Scenario(
             "floor",
             "floor: import the pack's module, call its builder",

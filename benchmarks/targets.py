@@ -39,6 +39,8 @@ class Target:
     #: Met only if, besides the ratio, no measured run of A wrote to its cache (target 6:
     #: the cache must stay valid, which the writes show directly, whatever the noise).
     no_cache_writes: bool = False
+    #: Pairs run per round: more for a target whose runs are long and whose limit is close to 1.
+    pairs_per_round: int = 1
 
     @property
     def whole_process(self) -> bool:
@@ -61,6 +63,7 @@ class Outcome:
     b: float | None = None
     pairs: int = 0
     cache_writes: int = 0  # A's measured runs that wrote to their cache directory
+    cpu: float | None = None  # the same ratio from CPU times (whole process, wall targets)
 
     @property
     def met(self) -> bool | None:
@@ -252,6 +255,7 @@ def targets(sizes: tuple[int, ...]) -> tuple[Target, ...]:
             b="train",
             n=mid,
             n_b=sizes[0],
+            pairs_per_round=2,
         ),
     )
 
@@ -263,6 +267,9 @@ def evaluate(target: Target, results: Results) -> Outcome:
         if not pairs:
             return Outcome(target, None)
         values = [a.metric(target.metric) / b.metric(target.metric) for a, b in pairs]
+        cpu = (
+            statistics.median(a.cpu / b.cpu for a, b in pairs) if target.metric == "wall" else None
+        )
         return Outcome(
             target,
             statistics.median(values),
@@ -272,6 +279,7 @@ def evaluate(target: Target, results: Results) -> Outcome:
             statistics.median(b.metric(target.metric) for _, b in pairs),
             len(pairs),
             sum(a.cache_written for a, _ in pairs),
+            cpu,
         )
     micro = results.micro_pairs.get(target.micro, [])
     if not micro:
