@@ -187,13 +187,20 @@ class Profiler:
         self._dir = workdir / "profiles"
         self._dir.mkdir(parents=True, exist_ok=True)
         self._done: dict[tuple[str, int, str], Profile] = {}
+        self._warmed: set[int] = set()  # runners whose cache has been filled for ``-c``
 
     def _run(self, runner: ScenarioRunner, flags: list[str], boot: str, out: Path) -> str:
-        """The scenario's code run by `boot` in its environment; twice when its cache is warm,
-        so that the profiled run reads the cache its own sys.path keys (-c, not the script)."""
+        """The scenario's code run by `boot` in its environment and cwd.
+
+        A warm CLI scenario is first run once more unprofiled: under ``-c`` its sys.path[0] is
+        the cwd, not the script's folder, and a cache keyed by sys.path must be filled for it.
+        ``python -c`` scenarios were measured with that sys.path: their cache is warm already.
+        """
         code = surface.run_module_code() if runner.scenario.is_cli else runner.scenario.code
         argv = [sys.executable, *flags, "-c", boot, str(out), code, *runner.arguments()]
-        times = 1 if runner.scenario.cache == COLD else 2
+        warm_cli = runner.scenario.is_cli and runner.scenario.cache != COLD
+        times = 2 if warm_cli and id(runner) not in self._warmed else 1
+        self._warmed.add(id(runner))
         stderr = ""
         for _ in range(times):
             runner.touch()

@@ -64,8 +64,11 @@ class Plan:
         self.alone = [r for r in self.runners.values() if id(r) not in paired]
 
     def _wanted(self, runner: ScenarioRunner) -> int:
-        heavy = runner.scenario.imports_all and runner.site.distributions > self._sizes[1]
-        return self._heavy_repeats if heavy else self._repeats
+        """Runs of a scenario of no target: fewer where they are long and only fill a table
+        (the import-everything peers past the smallest sizes, everything at the largest N)."""
+        n = runner.site.distributions
+        heavy = runner.scenario.imports_all and n > self._sizes[1]
+        return self._heavy_repeats if heavy or n == self._sizes[-1] else self._repeats
 
     def warm_up(self) -> None:
         """Each runner's unmeasured, checked first run, smallest N first (fails fast)."""
