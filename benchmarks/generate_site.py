@@ -1,23 +1,29 @@
 """Write a synthetic site directory of N installed plugin distributions, for the benchmarks.
 
 Each distribution ``bench-pack-<i>`` is what pip would leave behind: a ``dist-info`` folder
-(METADATA, entry_points.txt, RECORD) and one module, ``bench_pack_<i>.py``, whose import burns a
-few milliseconds of CPU, so that "imports every plugin" and "imports one plugin" differ as they do
-with real packs. The same ten builders are declared in torchplug's groups and in each peer's
-convention, so every tool reads the same files and imports the same modules:
+(METADATA, entry_points.txt, RECORD) and one module, ``bench_pack_<i>.py``, whose import burns
+about 5 ms of CPU and imports nothing, so that "imports every plugin" and "imports one plugin"
+differ as they do with real packs, and importing one module is a floor nothing else inflates.
+The same ten builders are declared in torchplug's groups and in each peer's convention, so every
+tool reads the same files and imports the same modules:
 
 * ``torchplug.<category>``: two components per category, named ``c<k>_p<i>``;
 * ``bench.plugins``: the same ten, as a stevedore namespace;
 * ``bench_components``: the same ten, as catalogue's ``create("bench", "components")`` reads them;
 * ``bench_pluggy``: the module itself, a pluggy plugin with one ``bench_component`` hookimpl.
 
-Run ``python benchmarks/generate_site.py DIR -n 100`` to inspect one by hand.
+Sites are generated once per set of parameters and reused (``cached_site``): writing the
+N=10000 one takes longer than measuring with it. Run ``python benchmarks/generate_site.py DIR
+-n 100`` to inspect one by hand.
 """
 
 from __future__ import annotations
 
 import argparse
 import compileall
+import hashlib
+import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,15 +35,12 @@ STEVEDORE_NAMESPACE = "bench.plugins"
 CATALOGUE_NAMESPACE = ("bench", "components")
 PLUGGY_GROUP = "bench_pluggy"
 PLUGGY_PROJECT = "bench"
-#: Iterations of the busy loop run at import: about 2.5 ms of CPU on a 2020s server core.
-DEFAULT_BURN = 40_000
+#: Iterations of the busy loop run at import: about 5 ms of CPU on a 2020s server core, as
+#: issue 13 assumes of a pack's module.
+DEFAULT_BURN = 100_000
 
 _MODULE = '''\
 """Synthetic plugin {index} of the torchplug benchmarks: importing it costs CPU on purpose."""
-
-import pluggy
-
-hookimpl = pluggy.HookimplMarker({project!r})
 
 
 def _burn(iterations):
@@ -60,9 +63,16 @@ class Built:
         self.hyperparameters = hyperparameters
 
 
-@hookimpl
 def bench_component():
     return {index}
+
+
+# What ``pluggy.HookimplMarker({project!r})`` would set, written out so that the module imports
+# nothing: importing pluggy here would put pluggy's import into every "import one plugin" figure.
+bench_component.{project}_impl = dict(
+    wrapper=False, hookwrapper=False, optionalhook=False, tryfirst=False, trylast=False,
+    specname=None,
+)
 
 {builders}'''
 
@@ -137,8 +147,9 @@ def write_distribution(site: Path, index: int, burn: int) -> None:
 def generate_site(path: Path, distributions: int, burn: int = DEFAULT_BURN) -> Site:
     """Write `distributions` plugin distributions into the empty or new directory `path`.
 
-    The modules are byte-compiled as pip does on install, so the first measured import does not
-    pay for compiling.
+    The modules are byte-compiled as pip does on install, so that no measured import pays for
+    compiling and no run writes into the site (which is reused, and whose modification time a
+    cache may watch).
     """
     path.mkdir(parents=True, exist_ok=True)
     if any(path.iterdir()):
@@ -146,6 +157,35 @@ def generate_site(path: Path, distributions: int, burn: int = DEFAULT_BURN) -> S
     for index in range(distributions):
         write_distribution(path, index, burn)
     compileall.compile_dir(str(path), quiet=1, maxlevels=0)
+    return Site(path, distributions)
+
+
+def _parameters_key(distributions: int, burn: int) -> str:
+    """Names a site by everything that shapes it: N, the burn and this generator's own source."""
+    source = Path(__file__).read_bytes()
+    digest = hashlib.sha256(source + f"|{distributions}|{burn}".encode()).hexdigest()[:12]
+    return f"n{distributions}-burn{burn}-{digest}"
+
+
+def cached_site(root: Path, distributions: int, burn: int = DEFAULT_BURN) -> Site:
+    """The site for these parameters under `root`, generated on first use and reused after.
+
+    Generated into a temporary sibling and renamed into place, so an interrupted run leaves no
+    half-written site to be reused. Sites of the same N from an older generator are removed:
+    at N=10000 each is some 300 MB of small files. Runs must never write into a site.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    key = _parameters_key(distributions, burn)
+    path = root / key
+    if path.is_dir():
+        return Site(path, distributions)
+    prefix = f"n{distributions}-burn{burn}-"
+    for stale in root.iterdir():
+        if stale.name.startswith((prefix, f".tmp-{prefix}")) and stale.name != key:
+            shutil.rmtree(stale, ignore_errors=True)
+    scratch = root / f".tmp-{key}-{os.getpid()}"
+    generate_site(scratch, distributions, burn)
+    scratch.rename(path)
     return Site(path, distributions)
 
 

@@ -1,13 +1,21 @@
 """In-process microbenchmarks, run by run.py in a child with the generated site on PYTHONPATH.
 
-Measures what a training script pays per call once everything is loaded: a hot `registry.get`
-against a plain dict lookup, and `registry.build` against calling the builder directly. Also
-measures what importing one generated plugin module costs, so the report can state it.
-Prints one JSON object on stdout.
+``micro.py measure CATEGORY NAME REPEATS SECONDS MODULE...`` prints one JSON object: what a training
+script pays per call once everything is loaded. The target pairs (a hot ``registry.get`` against
+a dict lookup, ``registry.build`` against calling the builder) are timed in turn, repeat by
+repeat, each timing running at least SECONDS, so that a change of the machine's speed hits both
+sides of a pair alike; the other figures explain them. Also measures what importing one
+generated plugin module costs, so the report can state it.
+
+``micro.py profile CATEGORY NAME OUT {build,get}`` writes a cProfile of many calls to OUT, for
+a missed target.
+
+Uses only ``torchplug.registry``'s public methods.
 """
 
 from __future__ import annotations
 
+import cProfile
 import importlib
 import json
 import statistics
@@ -16,18 +24,43 @@ import time
 import timeit
 from typing import Any
 
-REPEATS = 7
+PROFILED_CALLS = 20_000
 
 
-def per_call(stmt: str, namespace: dict[str, Any], repeats: int = REPEATS) -> float:
-    """Seconds per execution of `stmt`: the fastest repeat, each sized by ``timeit``'s autorange.
+#: Seconds each timing runs at least (timeit's autorange uses 0.2); set from the command line.
+BUDGET = 0.2
 
-    The minimum, as timeit advises: other work on the machine only ever adds time, and a median
-    of a few in-process repeats still wanders with it.
+
+def calls(timer: timeit.Timer) -> int:
+    """How many calls make one timing of at least BUDGET seconds, as timeit's autorange finds."""
+    number = 1
+    while True:
+        if timer.timeit(number) >= BUDGET:
+            return number
+        number *= 10
+
+
+def alternating(a: str, b: str, namespace: dict[str, Any], repeats: int) -> list[list[float]]:
+    """[seconds per call of a, of b] per repeat, the two timed in turn (order swapped each time).
+
+    Each side runs as many calls as make a timing of at least BUDGET seconds.
     """
+    timers = timeit.Timer(a, globals=namespace), timeit.Timer(b, globals=namespace)
+    numbers = [calls(timer) for timer in timers]
+    pairs = []
+    for index in range(repeats):
+        seconds = [0.0, 0.0]
+        for side in (0, 1) if index % 2 == 0 else (1, 0):
+            seconds[side] = timers[side].timeit(numbers[side]) / numbers[side]
+        pairs.append(seconds)
+    return pairs
+
+
+def per_call(stmt: str, namespace: dict[str, Any], repeats: int) -> float:
+    """Median seconds per execution of `stmt` over `repeats` auto-ranged timings."""
     timer = timeit.Timer(stmt, globals=namespace)
-    number, _ = timer.autorange()
-    return min(timer.repeat(repeat=repeats, number=number)) / number
+    number = calls(timer)
+    return statistics.median(timer.timeit(number) / number for _ in range(repeats))
 
 
 def module_import_cost(modules: list[str]) -> float:
@@ -37,22 +70,19 @@ def module_import_cost(modules: list[str]) -> float:
         start = time.perf_counter()
         importlib.import_module(module)
         costs.append(time.perf_counter() - start)
-    return statistics.median(costs)
+    return statistics.median(costs) if costs else 0.0
 
 
-def measure(category: str, name: str, modules: list[str], repeats: int) -> dict[str, float]:
-    """Per-call seconds of each operation; the builder's module is imported before any timing."""
+def _namespace(category: str, name: str) -> dict[str, Any]:
+    """Everything the timed statements use, the builder's module imported and every one-off paid."""
     import torchplug
-
-    # The plugin modules import pluggy: keep its one-off cost out of the module import cost.
-    importlib.import_module("pluggy")
 
     registry = torchplug.registry
     builder = registry.get(category, name)
-    builder()  # the first call of anything pays one-offs that a training loop never sees
-    registry.build(category, {"type": name, "width": 4})
+    builder(width=4)
     spec = {"type": name, "width": 4}
-    namespace = {
+    registry.build(category, spec)
+    return {
         "registry": registry,
         "category": category,
         "name": name,
@@ -62,21 +92,48 @@ def measure(category: str, name: str, modules: list[str], repeats: int) -> dict[
         "builder": builder,
         "spec": spec,
     }
-    return {
-        "get_hot": per_call("registry.get(category, name)", namespace, repeats),
-        "dict": per_call("table[name]", namespace, repeats),
-        "nested_dict": per_call("nested[category][name]", namespace, repeats),
-        "function_lookup": per_call("lookup(category, name)", namespace, repeats),
-        "build": per_call("registry.build(category, spec)", namespace, repeats),
-        "builder_only": per_call("registry.builder(category, spec)", namespace, repeats),
-        "direct": per_call("builder(width=4)", namespace, repeats),
+
+
+def measure(category: str, name: str, modules: list[str], repeats: int) -> dict[str, Any]:
+    namespace = _namespace(category, name)
+    explain = max(3, repeats // 2)  # figures that only explain the targets' figures
+    single = {
+        "nested_dict": per_call("nested[category][name]", namespace, explain),
+        "function_lookup": per_call("lookup(category, name)", namespace, explain),
         "module_import": module_import_cost(modules),
+    }
+    if hasattr(namespace["registry"], "builder"):
+        single["builder_only"] = per_call("registry.builder(category, spec)", namespace, explain)
+    return {
+        "pairs": {
+            "get_vs_dict": alternating(
+                "registry.get(category, name)", "table[name]", namespace, repeats
+            ),
+            "build_vs_direct": alternating(
+                "registry.build(category, spec)", "builder(width=4)", namespace, repeats
+            ),
+        },
+        "single": single,
     }
 
 
+def profile(category: str, name: str, out: str, which: str) -> None:
+    namespace = _namespace(category, name)
+    stmt = "registry.build(category, spec)" if which == "build" else "registry.get(category, name)"
+    code = f"for _ in range({PROFILED_CALLS}):\n    {stmt}\n"
+    profiler = cProfile.Profile()
+    profiler.runctx(code, namespace, namespace)
+    profiler.dump_stats(out)
+
+
 def main() -> None:
-    category, name, repeats, *modules = sys.argv[1:]
-    print(json.dumps(measure(category, name, modules, int(repeats))))
+    mode, category, name, *rest = sys.argv[1:]
+    if mode == "profile":
+        profile(category, name, rest[0], rest[1])
+        return
+    global BUDGET
+    repeats, BUDGET, modules = int(rest[0]), float(rest[1]), rest[2:]
+    print(json.dumps(measure(category, name, modules, repeats)))
 
 
 if __name__ == "__main__":

@@ -1,59 +1,55 @@
-"""Run the benchmark of issue #5 and write docs/pages/benchmarks.md and docs/pages/benchmarks.png.
+"""Measure the targets of issue 13 and write docs/pages/benchmarks.md and docs/pages/benchmarks.png.
 
-Usage: ``python benchmarks/run.py`` (full, a few minutes) or ``python benchmarks/run.py --quick``
-(smoke run, written to a temporary directory unless ``--out`` is given). The interpreter running
-this script is the one measured: it needs torchplug and benchmarks/requirements.txt installed.
+Usage: ``python benchmarks/run.py`` (full: 10 to 15 minutes on 2 cores) or ``python
+benchmarks/run.py --quick`` (smoke run, under a minute, written to a temporary directory unless
+``--out`` is given). The interpreter running this script is the one measured: it needs torchplug
+and benchmarks/requirements.txt installed, and for the training and per-category targets the
+first-party packs and torch (``tox -e bench`` installs all of it).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import importlib.util
 import json
 import os
 import platform
+import pstats
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from generate_site import (
-    DEFAULT_BURN,
-    Site,
-    category_of,
-    component_name,
-    generate_site,
-    module_name,
-)
+import surface
+from generate_site import DEFAULT_BURN, Site, cached_site, category_of, component_name, module_name
+from micro import PROFILED_CALLS
+from profiles import Profiler, format_stats, import_profile, top_sentence
 from report import markdown, plot
-from scenarios import COLD, SCENARIOS, WARM, ScenarioRunner, environment
-from targets import Results, misses, summarize, targets_table
+from results import Profile, Results
+from rounds import Plan, log
+from scenarios import WARM, environment, scenarios
+from targets import MICROSECONDS, Outcome, outcomes, targets
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-PACKAGES = ("torchplug", "importlib-metadata", "pluggy", "stevedore", "catalogue", "matplotlib")
+REQUIRED = ("importlib_metadata", "pluggy", "stevedore", "catalogue", "matplotlib")
+VERSIONS = ("torchplug", "importlib-metadata", "pluggy", "stevedore", "catalogue", "torch")
+FULL_SIZES, QUICK_SIZES = "0,100,1000,10000", "0,10,20,40"
 
 
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
 
 
 def check_requirements() -> None:
     """Fail early, naming the fix, rather than half-way through a run."""
-    missing = []
-    for module in ("torchplug", "importlib_metadata", "pluggy", "stevedore", "catalogue"):
-        try:
-            __import__(module)
-        except ImportError:
-            missing.append(module)
-    if shutil.which("git") is None:
-        log("git not found: the report will not name the commit")
+    missing = [m for m in (surface.PACKAGE, *REQUIRED) if not _installed(m)]
     if missing:
         raise SystemExit(
             f"missing {', '.join(missing)}: pip install -e . -r benchmarks/requirements.txt "
-            "into the interpreter that runs this script"
+            "into the interpreter that runs this script (or run tox -e bench)"
         )
 
 
@@ -67,23 +63,13 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def _commit() -> str:
+def _git(*args: str) -> str:
     try:
-        head = subprocess.run(
-            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(ROOT), "status", "--porcelain", "core"],
-            capture_output=True,
-            text=True,
-            check=True,
+        return subprocess.run(
+            ["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=True
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return ""
-    return head + (" with uncommitted core changes" if dirty else "")
 
 
 def machine() -> dict[str, str]:
@@ -97,177 +83,68 @@ def machine() -> dict[str, str]:
         "python": f"{platform.python_version()} ({platform.python_implementation()})",
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
-    for package in PACKAGES:
+    for package in VERSIONS:
         try:
             info[f"pkg:{package}"] = importlib_metadata.version(package)
         except importlib_metadata.PackageNotFoundError:
             info[f"pkg:{package}"] = "not installed"
-    commit = _commit()
-    if commit:
-        info["pkg:torchplug"] += f" (git {commit})"
+    head = _git("rev-parse", "--short", "HEAD")
+    if head:
+        dirty = " with uncommitted core changes" if _git("status", "--porcelain", "core") else ""
+        info[f"pkg:{surface.DISTRIBUTION}"] += f" (git {head}{dirty})"
     return info
 
 
-def run_whole(
-    sites: list[Site], workdir: Path, repeats: int, heavy_repeats: int, load: list[float]
-) -> dict[int, list[ScenarioRunner]]:
-    """Every scenario on every site, interleaved round by round across sites and scenarios.
-
-    Interleaving spreads any change of the machine's load over all sizes and scenarios alike,
-    instead of bending one size's figures. `load` collects the load average at each round.
-    """
-    runners = {
-        site.distributions: [
-            ScenarioRunner(s, site, workdir)
-            for s in SCENARIOS
-            if site.distributions > 0 or not s.needs_components
-        ]
-        for site in sites
-    }
-    for each in runners.values():
-        for runner in each:
-            runner.warm_up()
-
-    def wanted(runner: ScenarioRunner) -> int:
-        heavy = runner.scenario.imports_all and runner.site.distributions > 100
-        return heavy_repeats if heavy else repeats
-
-    for round_ in range(max(repeats, heavy_repeats)):
-        log(f"  round {round_ + 1} of {max(repeats, heavy_repeats)}")
-        load.append(os.getloadavg()[0])
-        for each in runners.values():
-            for runner in each:
-                if round_ < wanted(runner):
-                    runner.measure()
-    load.append(os.getloadavg()[0])
-    return runners
-
-
-def run_micro(site: Site, workdir: Path, repeats: int) -> dict[str, float]:
-    """The in-process figures, measured in a child that sees the site like a user's script."""
-    probe = site.distributions // 2
-    modules = [module_name(i) for i in range(site.distributions) if i != probe][:50]
-    argv = [
-        sys.executable,
-        str(HERE / "micro.py"),
-        category_of(0),
-        component_name(0, probe),
-        str(repeats),
-        *modules,
-    ]
-    env = environment(site, workdir / "xdg-micro", COLD, workdir / "pycache")
-    out = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
-    if out.returncode != 0:
-        raise RuntimeError(f"micro.py failed:\n{out.stderr}")
-    return dict(json.loads(out.stdout))
-
-
-def _breakdown_runs(env: dict[str, str], runs: int, *flags: str) -> list[dict[str, float]]:
-    """Runs of breakdown.py after one that fills the caches; raises if it fails."""
-    samples = []
-    for index in range(runs + 1):
-        out = subprocess.run(
-            [sys.executable, str(HERE / "breakdown.py"), *flags],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if out.returncode != 0:
-            raise RuntimeError(out.stderr)
-        if index > 0:
-            samples.append(json.loads(out.stdout))
-    return samples
-
-
-def list_breakdown(site: Site, workdir: Path, runs: int) -> dict[str, dict[str, float]]:
-    """Cold and warm in-process splits of ``torchplug list`` (breakdown.py); empty if it fails.
-
-    The parts come from one run, the one of median total (parts of different runs would not add
-    up), measured with the garbage collector off; ``gc`` is what collection adds to one listing,
-    the difference of the median totals with the collector on and off. A failure is logged and
-    the page goes without: this explains the measurements, it is not one of them.
-    """
-    found: dict[str, dict[str, float]] = {}
-    for cache in (COLD, WARM):
-        env = environment(site, workdir / f"xdg-breakdown-{cache}", cache, workdir / "pycache")
-        try:
-            split = _breakdown_runs(env, runs, "parts")
-            collected = _breakdown_runs(env, runs, "listing")
-            uncollected = _breakdown_runs(env, runs, "listing", "--no-gc")
-        except RuntimeError as exc:
-            log(f"breakdown.py failed, left out of the page:\n{exc}")
-            return {}
-        split.sort(key=lambda s: sum(s.values()))
-        parts = dict(split[len(split) // 2])
-        parts["gc"] = statistics.median(s["total"] for s in collected) - statistics.median(
-            s["total"] for s in uncollected
-        )
-        found[cache] = parts
-    return found
-
-
-def _parse_importtime(stderr: str) -> list[tuple[str, str, float, float]]:
-    """(module, importer, self ms, cumulative ms) of each module `import torchplug` imported."""
-    rows: list[tuple[str, int, float, float]] = []
-    for line in stderr.splitlines():
-        if not line.startswith("import time:") or "[us]" in line:
-            continue
-        self_us, cumulative_us, field = line[len("import time:") :].split("|", 2)
-        depth = (len(field) - len(field.lstrip()) - 1) // 2
-        rows.append((field.strip(), depth, int(self_us) / 1e3, int(cumulative_us) / 1e3))
-        if depth == 0 and field.strip() != "torchplug":
-            rows = []  # a module of interpreter start-up, not of the import measured
-    result = []
-    for index, (name, depth, self_ms, cumulative_ms) in enumerate(rows):
-        parent = next((r[0] for r in rows[index + 1 :] if r[1] < depth), "")
-        result.append((name, parent, self_ms, cumulative_ms))
-    return result
-
-
-def import_profile(site: Site, workdir: Path, runs: int) -> list[tuple[str, str, float, float]]:
-    """Median ``-X importtime`` figures per module over `runs` fresh interpreters."""
-    env = environment(site, workdir / "xdg-importtime", COLD, workdir / "pycache")
-    samples: dict[str, list[tuple[str, float, float]]] = {}
-    for index in range(runs + 1):
-        out = subprocess.run(
-            [sys.executable, "-X", "importtime", "-c", "import torchplug"],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        if index == 0:
-            continue  # this run only fills the byte-code cache
-        for name, parent, self_ms, cumulative_ms in _parse_importtime(out.stderr):
-            samples.setdefault(name, []).append((parent, self_ms, cumulative_ms))
-    return [
-        (
-            name,
-            values[0][0],
-            statistics.median(v[1] for v in values),
-            statistics.median(v[2] for v in values),
-        )
-        for name, values in samples.items()
-    ]
+def default_sites() -> Path:
+    """Where generated sites are kept between runs: $TORCHPLUG_BENCH_SITES, else the user's cache."""
+    chosen = os.environ.get("TORCHPLUG_BENCH_SITES")
+    if chosen:
+        return Path(chosen)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "torchplug-bench" / "sites"
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smoke run: N=0,20, one run each")
-    parser.add_argument("--sizes", help="comma-separated N (default 0,100,1000)")
-    parser.add_argument("--repeats", type=int, help="measured runs per scenario (default 5)")
+    parser.add_argument(
+        "--quick", action="store_true", help=f"smoke run: N={QUICK_SIZES}, one run each"
+    )
+    parser.add_argument(
+        "--sizes",
+        help=f"four comma-separated N, the first 0, standing for the issue's {FULL_SIZES}",
+    )
+    parser.add_argument("--repeats", type=int, help="rounds: pairs per target (default 5)")
     parser.add_argument(
         "--heavy-repeats",
         type=int,
-        help="runs of the import-everything peers at N > 100 (default 3)",
+        help="runs of the long table-only scenarios: the import-everything peers at the third "
+        "N, every scenario of no target at the largest (default 3)",
     )
     parser.add_argument("--burn", type=int, default=DEFAULT_BURN, help="busy-loop iterations")
     parser.add_argument("--out", type=Path, help="output directory (default docs/pages)")
-    parser.add_argument("--keep", action="store_true", help="keep the generated sites")
+    parser.add_argument(
+        "--sites",
+        type=Path,
+        default=default_sites(),
+        help="where generated sites are kept and reused (default %(default)s)",
+    )
+    parser.add_argument(
+        "--train-command",
+        default=surface.TRAIN_ARGS,
+        help="torchplug arguments of the training target; {config} is its tiny config "
+        "(default: %(default)r)",
+    )
+    parser.add_argument(
+        "--no-profiles", action="store_true", help="do not profile the missed targets"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the working directory")
     args = parser.parse_args()
-    sizes = args.sizes or ("0,20" if args.quick else "0,100,1000")
-    args.sizes = tuple(sorted(int(n) for n in sizes.split(",")))
+    sizes = tuple(
+        int(n) for n in (args.sizes or (QUICK_SIZES if args.quick else FULL_SIZES)).split(",")
+    )
+    if len(sizes) != 4 or sizes[0] != 0 or list(sizes) != sorted(set(sizes)):
+        parser.error("--sizes takes four ascending N, the first 0 (e.g. 0,100,1000,10000)")
+    args.sizes = sizes
     args.repeats = args.repeats or (1 if args.quick else 5)
     args.heavy_repeats = args.heavy_repeats or (1 if args.quick else 3)
     if args.out is None:
@@ -277,31 +154,112 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
+def run_micro(site: Site, workdir: Path, *mode: str) -> str:
+    """micro.py in a child that sees the site like a user's script; returns what it printed."""
+    probe = site.distributions // 2
+    argv = [
+        sys.executable,
+        str(HERE / "micro.py"),
+        mode[0],
+        category_of(0),
+        component_name(0, probe),
+    ]
+    argv += list(mode[1:])
+    if mode[0] == "measure":
+        argv += [module_name(i) for i in range(site.distributions) if i != probe][:50]
+    env = environment(site, workdir / "xdg-micro", WARM)
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"micro.py {mode[0]} failed:\n{done.stderr}")
+    return done.stdout
+
+
+def _profile_kind(outcome: Outcome) -> str:
+    t = outcome.target
+    if not t.whole_process:
+        return "micro"
+    return "import" if t.id == "1-import" else t.metric
+
+
+def profile_misses(
+    results: Results, plan: Plan, site: Site, workdir: Path, missed: list[Outcome]
+) -> None:
+    """A profile of the measured side of every missed target, for the page."""
+    profiler = Profiler(workdir)
+    for outcome in missed:
+        target = outcome.target
+        log(f"  profiling target {target.id}")
+        try:
+            found: list[Profile] = []
+            if not target.whole_process:
+                out = workdir / f"micro-{target.id}.prof"
+                which = "build" if target.unit == MICROSECONDS else "get"
+                run_micro(site, workdir, "profile", str(out), which)
+                text, top, share = format_stats(
+                    pstats.Stats(str(out)), per=PROFILED_CALLS, unit=MICROSECONDS, limit=10
+                )
+                title = f"cProfile of {PROFILED_CALLS:,} calls, per call (N={site.distributions})"
+                found.append(Profile(title, text, f"{top_sentence(top, MICROSECONDS)} {share}"))
+            else:
+                runner = plan.runners[target.a, target.n]
+                if target.id == "1-import":
+                    found.append(profiler.importtime(runner))
+                elif target.metric == "rss":
+                    found += [profiler.memory(runner), profiler.cprofile(runner)]
+                else:
+                    found += [profiler.cprofile(runner), profiler.importtime(runner)]
+        except (RuntimeError, OSError, KeyError) as exc:
+            found = [Profile("profiling failed", str(exc)[-2000:])]
+        results.profiles[target.id] = found
+
+
 def measure_all(args: argparse.Namespace, workdir: Path) -> Results:
-    results = Results(args.sizes, machine=machine(), command=" ".join(["run.py", *sys.argv[1:]]))
-    load: list[float] = []
+    command = " ".join(["run.py", *sys.argv[1:]])
+    results = Results(args.sizes, machine=machine(), command=command, quick=args.quick)
+    train = surface.train_args(args.train_command)
+    chosen = []
+    for scenario in scenarios(train):
+        missing = [m for m in scenario.needs if not _installed(m)]
+        if missing:
+            results.skipped[scenario.key] = f"not installed: {', '.join(missing)}"
+            log(f"skipping {scenario.label}: {results.skipped[scenario.key]}")
+        else:
+            chosen.append(scenario)
     sites = {}
     for n in args.sizes:
-        log(f"N={n}: generating the site")
-        sites[n] = generate_site(workdir / f"site-{n}", n, args.burn)
-    log("whole-process scenarios: warm-up and checks, then measured rounds")
-    runners = run_whole(list(sites.values()), workdir, args.repeats, args.heavy_repeats, load)
-    for n, each in runners.items():
-        results.whole[n] = {r.scenario.key: summarize(r.runs) for r in each}
-    results.cache_files = {r.scenario.key: r.cache_files() for r in runners[results.largest]}
-    micro_site = next((sites[n] for n in args.sizes if n >= 20), None) or generate_site(
-        workdir / "site-micro", 20, args.burn
+        log(f"N={n}: the site (generated once, then reused from {args.sites})")
+        sites[n] = cached_site(args.sites, n, args.burn)
+    plan = Plan(
+        chosen,
+        sites,
+        targets(args.sizes),
+        workdir,
+        args.repeats,
+        args.heavy_repeats,
+        extra_pairs=not args.quick,
     )
-    load.append(os.getloadavg()[0])
-    log(f"in-process microbenchmarks (N={micro_site.distributions})")
-    results.micro = run_micro(micro_site, workdir, 3 if args.quick else 7)
+    log(f"{len(plan.runners)} scenario runners, {len(plan.pairs)} pairs: warm-up and checks")
+    plan.warm_up()
+    log("measured rounds")
+    plan.measure(results)
+    micro_site = sites[args.sizes[1]]
+    log(f"in-process (N={micro_site.distributions})")
+    repeats, seconds = ("3", "0.02") if args.quick else ("9", "0.2")
+    micro = json.loads(run_micro(micro_site, workdir, "measure", repeats, seconds))
+    results.micro_pairs = {k: [tuple(p) for p in v] for k, v in micro["pairs"].items()}
+    results.micro = micro["single"]
     results.micro_size = micro_site.distributions
-    log(f"torchplug list breakdown (N={results.largest})")
-    results.breakdown = list_breakdown(sites[results.largest], workdir, 1 if args.quick else 5)
-    load.append(os.getloadavg()[0])
     log("import profile")
-    results.import_profile = import_profile(sites[args.sizes[0]], workdir, 2 if args.quick else 7)
-    results.machine["load"] = f"{min(load):.1f} to {max(load):.1f} during the run"
+    results.import_profile = import_profile(
+        plan.runners["import", args.sizes[0]], 2 if args.quick else 7
+    )
+    missed = [o for o in outcomes(results) if o.met is False]
+    if args.quick:  # a smoke run: one profile of each kind is enough to know they all work
+        kinds = {_profile_kind(o): o for o in reversed(missed)}
+        missed = [o for o in missed if kinds[_profile_kind(o)] is o]
+    if missed and not args.no_profiles:
+        log(f"profiles of the {len(missed)} missed targets")
+        profile_misses(results, plan, micro_site, workdir, missed)
     return results
 
 
@@ -309,20 +267,26 @@ def main() -> None:
     args = parse_args()
     check_requirements()
     workdir = Path(tempfile.mkdtemp(prefix="torchplug-bench-"))
+    started = datetime.datetime.now()
     try:
         results = measure_all(args, workdir)
     finally:
         if args.keep:
-            log(f"generated sites kept in {workdir}")
+            log(f"working directory kept: {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
+    minutes = (datetime.datetime.now() - started).total_seconds() / 60
+    results.machine["duration"] = f"{minutes:.1f} minutes"
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "benchmarks.md").write_text(markdown(results, "benchmarks.png"), encoding="utf-8")
     plot(results, args.out / "benchmarks.png")
-    print("\n".join(targets_table(results)))
-    for target, why in misses(results):
-        print(f"missed: {target.label}: {why}")
-    print(f"wrote {args.out / 'benchmarks.md'} and {args.out / 'benchmarks.png'}")
+    for outcome in outcomes(results):
+        mark = {None: "not measured", True: "met", False: "MISSED"}[outcome.met]
+        shown = "" if outcome.value is None else f"{outcome.value:.4g}"
+        print(f"{outcome.target.id:18} {shown:>8}  (limit {outcome.target.limit:g})  {mark}")
+    print(
+        f"wrote {args.out / 'benchmarks.md'} and {args.out / 'benchmarks.png'} in {minutes:.1f} min"
+    )
 
 
 if __name__ == "__main__":

@@ -1,10 +1,10 @@
-"""Whole-process scenarios: what a user's command costs, from fork to exit, in a fresh interpreter.
+"""Whole-process scenarios: what a user's command costs, from spawn to exit, in a fresh interpreter.
 
-Each scenario is one command run with ``PYTHONPATH=<generated site>``. Wall time is measured
-around the child from spawn to reap, peak memory is the child's own ``ru_maxrss`` and CPU time
-its user plus system time (both from ``os.wait4``, in spawn.py). Peers run their documented entry points on the
-same distributions: stevedore and pluggy import every plugin by design, which is the point of the
-comparison.
+Each scenario is one command run with ``PYTHONPATH=<generated site>`` in its own working
+directory. Wall time is measured around the child from spawn to reap, peak memory is the child's
+own ``ru_maxrss`` and CPU time its user plus system time (both from ``os.wait4``, in spawn.py).
+Peers run their documented entry points on the same distributions: stevedore and pluggy import
+every plugin by design, which is the point of the comparison.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import surface
 from generate_site import (
     CATALOGUE_NAMESPACE,
     PLUGGY_GROUP,
@@ -25,47 +26,77 @@ from generate_site import (
     Site,
     category_of,
     component_name,
+    module_name,
 )
+from results import Run
 
 SPAWN = Path(__file__).resolve().parent / "spawn.py"
 
-#: "warm": a fresh XDG_CACHE_HOME per scenario, filled by one unmeasured run first.
-#: "cold": TORCHPLUG_CACHE=0 and a new, empty XDG_CACHE_HOME for every run.
+#: "warm": one cache directory per scenario and N, filled by one unmeasured run first.
+#: "cold": the torchplug cache switched off, and a new, empty cache directory for every run.
 WARM, COLD = "warm", "cold"
+#: Where a scenario applies: sizes[0] is N=0; sizes[1:4] stand for the issue's 100/1000/10000.
+ALL, WITH_COMPONENTS = (0, 1, 2, 3), (1, 2, 3)
+#: Kinds, for the plot's line styles and the tables' order.
+BASELINE, TORCHPLUG, PEER = "baseline", "torchplug", "peer"
+
+#: A check of one run's stdout: None when it is right, else what is wrong.
+Check = Callable[[Site, str], str | None]
+
+
+def _printed(expected: Callable[[Site], str]) -> Check:
+    def check(site: Site, stdout: str) -> str | None:
+        got, want = stdout.strip(), expected(site)
+        return None if got == want else f"printed {got!r}, expected {want!r}"
+
+    return check
+
+
+def _listing(site: Site, stdout: str) -> str | None:
+    rows = sum("bench-pack-" in line for line in stdout.splitlines())
+    return None if rows == site.components else f"listed {rows} rows of the synthetic packs"
+
+
+def _category_listing(site: Site, stdout: str) -> str | None:
+    lines = stdout.splitlines()
+    if any("bench-pack-" in line for line in lines):
+        return "listed rows of the synthetic packs, which declare no such category"
+    if not any(surface.LIST_CATEGORY in line for line in lines):
+        return f"listed no {surface.LIST_CATEGORY}: is torchplug-torch installed?"
+    return None
 
 
 @dataclass(frozen=True)
 class Scenario:
-    """One command to time; `code` is Python for ``python -c``, `cli` arguments for torchplug."""
+    """One command to time: `code` for ``python -c`` (argv: category, name, module), or `cli`."""
 
     key: str
     label: str
+    kind: str
     code: str = ""
     cli: tuple[str, ...] = ()
     cache: str = WARM
-    imports_all: bool = False  # imports every plugin module: slow at N=1000, fewer repeats
-    needs_components: bool = False  # meaningless at N=0: nothing to resolve
-    expected: Callable[[Site], str] | None = None  # stdout of a correct run, checked once
+    roles: tuple[int, ...] = ALL  # indexes into the run's sizes where it is measured
+    imports_all: bool = False  # imports every plugin module: fewer runs, not at the largest N
+    #: "cwd": save a file in the working directory before every measured run; "path": add a
+    #: file to an extra sys.path directory. Neither adds or removes a distribution.
+    touch: str = ""
+    extra_path: bool = False  # an extra, empty directory on PYTHONPATH after the site
+    needs: tuple[str, ...] = ()  # import packages without which it is not measured
+    check: Check | None = None  # stdout of a correct run, checked on the unmeasured first run
+
+    @property
+    def is_cli(self) -> bool:
+        return bool(self.cli)
 
 
-def _probe(site: Site) -> tuple[str, str]:
-    """The component the single-component scenarios resolve: model ``c0`` of the middle pack."""
-    return category_of(0), component_name(0, site.distributions // 2)
+def _probe(site: Site) -> tuple[str, str, str]:
+    """What single-component scenarios resolve: builder ``c0`` of the middle pack, its module."""
+    index = site.distributions // 2
+    return category_of(0), component_name(0, index), module_name(index)
 
 
-def _count(per_dist: int) -> Callable[[Site], str]:
-    return lambda site: str(site.distributions * per_dist)
-
-
-def _listing(site: Site) -> str:
-    return str(site.components)  # rows of the generated packs; others may be installed too
-
-
-_BUILD = """\
-import sys, torchplug
-category, name = sys.argv[1:3]
-print(torchplug.registry.build(category, {"type": name, "width": 4}).kind)
-"""
+_FLOOR = "import sys\nprint(__import__(sys.argv[3]).build_c0(width=4).kind)"
 _STEVEDORE_ALL = f"""\
 from stevedore import ExtensionManager
 print(len(ExtensionManager({STEVEDORE_NAMESPACE!r}).extensions))
@@ -92,122 +123,212 @@ _CATALOGUE_ALL = f"""\
 import catalogue
 print(len(catalogue.create(*{CATALOGUE_NAMESPACE!r}, entry_points=True).get_all()))
 """
-# What any entry-point registry must do at least: read every entry_points.txt on sys.path.
-# It counts only the generated packs, whatever else is installed.
+# The least an entry-point registry must read to resolve one name of one category: every
+# distribution's entry_points.txt, filtered to the group. Counts only the synthetic packs.
 _RAW_SCAN = """\
-import importlib_metadata
-eps = importlib_metadata.entry_points()
-print(sum(1 for ep in eps if ep.group.startswith("torchplug.") and ep.value.startswith("bench_")))
+import sys, importlib_metadata
+eps = importlib_metadata.entry_points(group="torchplug." + sys.argv[1])
+print(sum(1 for ep in eps if ep.value.startswith("bench_")))
 """
 
-SCENARIOS: tuple[Scenario, ...] = (
-    Scenario("python", "python -c pass", code="pass", expected=lambda s: ""),
-    Scenario("import", "python -c 'import torchplug'", code="import torchplug"),
-    Scenario("list_cold", "torchplug list (cold)", cli=("list",), cache=COLD, expected=_listing),
-    Scenario("list_warm", "torchplug list (warm)", cli=("list",), expected=_listing),
-    Scenario(
-        "build_cold",
-        "torchplug build one (cold)",
-        code=_BUILD,
-        cache=COLD,
-        needs_components=True,
-        expected=lambda s: "c0",
-    ),
-    Scenario(
-        "build_warm",
-        "torchplug build one (warm)",
-        code=_BUILD,
-        needs_components=True,
-        expected=lambda s: "c0",
-    ),
-    Scenario("raw_scan", "importlib_metadata.entry_points()", code=_RAW_SCAN, expected=_count(10)),
-    Scenario(
-        "stevedore_all",
-        "stevedore ExtensionManager",
-        code=_STEVEDORE_ALL,
-        imports_all=True,
-        expected=_count(10),
-    ),
-    Scenario(
-        "stevedore_one",
-        "stevedore DriverManager",
-        code=_STEVEDORE_ONE,
-        needs_components=True,
-        expected=lambda s: "build_c0",
-    ),
-    Scenario(
-        "pluggy",
-        "pluggy load_setuptools_entrypoints",
-        code=_PLUGGY,
-        imports_all=True,
-        expected=_count(1),
-    ),
-    Scenario(
-        "catalogue_one",
-        "catalogue get",
-        code=_CATALOGUE_ONE,
-        needs_components=True,
-        expected=lambda s: "build_c0",
-    ),
-    Scenario(
-        "catalogue_all",
-        "catalogue get_all",
-        code=_CATALOGUE_ALL,
-        imports_all=True,
-        expected=_count(10),
-    ),
-)
+
+def _count(per_dist: int) -> Check:
+    return _printed(lambda site: str(site.distributions * per_dist))
 
 
-@dataclass(frozen=True)
-class Run:
-    """One measured child process."""
-
-    wall: float  # seconds, spawn to exit
-    max_rss_kib: int
-    cpu: float  # seconds of user and system time
-    stdout: str
+_BUILT = _printed(lambda site: "c0")
+_BUILDER = _printed(lambda site: "build_c0")
+_TOUCH_ROLE = (2,)  # the issue's N=1000
+_TRAIN_ROLES = (0, 2)  # none, and the issue's 1000 unrelated packs
 
 
-def torchplug_command() -> list[str]:
-    """The installed console script, as a user runs it; ``python -m torchplug`` if there is none."""
-    script = Path(sys.executable).parent / "torchplug"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "torchplug"]
+def scenarios(train_args: tuple[str, ...]) -> tuple[Scenario, ...]:
+    """Every scenario, in the order of the page's tables."""
+    build = surface.BUILD_CODE
+    return (
+        Scenario("python", "python -c pass", BASELINE, code="pass", check=_printed(lambda s: "")),
+        Scenario("import", "python -c 'import torchplug'", TORCHPLUG, code=surface.IMPORT_CODE),
+        Scenario(
+            "floor",
+            "floor: import the pack's module, call its builder",
+            BASELINE,
+            code=_FLOOR,
+            roles=WITH_COMPONENTS,
+            check=_BUILT,
+        ),
+        Scenario(
+            "raw_scan",
+            "raw importlib_metadata.entry_points(group=...)",
+            BASELINE,
+            code=_RAW_SCAN,
+            check=_count(2),
+        ),
+        Scenario(
+            "build_warm",
+            "build one (warm)",
+            TORCHPLUG,
+            code=build,
+            roles=WITH_COMPONENTS,
+            check=_BUILT,
+        ),
+        Scenario(
+            "build_cold",
+            "build one (cold)",
+            TORCHPLUG,
+            code=build,
+            cache=COLD,
+            roles=WITH_COMPONENTS,
+            check=_BUILT,
+        ),
+        Scenario(
+            "list_warm", "torchplug list (warm)", TORCHPLUG, cli=surface.LIST_ARGS, check=_listing
+        ),
+        Scenario(
+            "list_category_warm",
+            f"torchplug list {surface.LIST_CATEGORY} (warm)",
+            TORCHPLUG,
+            cli=surface.LIST_CATEGORY_ARGS,
+            needs=surface.LIST_CATEGORY_NEEDS,
+            check=_category_listing,
+        ),
+        Scenario(
+            "list_cold",
+            "torchplug list (cold)",
+            TORCHPLUG,
+            cli=surface.LIST_ARGS,
+            cache=COLD,
+            check=_listing,
+        ),
+        Scenario(
+            "build_touch_cwd",
+            "build one (warm), a file saved in the cwd before each run",
+            TORCHPLUG,
+            code=build,
+            roles=_TOUCH_ROLE,
+            touch="cwd",
+            check=_BUILT,
+        ),
+        Scenario(
+            "build_extra_path",
+            "build one (warm), an extra directory on sys.path",
+            TORCHPLUG,
+            code=build,
+            roles=_TOUCH_ROLE,
+            extra_path=True,
+            check=_BUILT,
+        ),
+        Scenario(
+            "build_touch_path",
+            "build one (warm), a module added to that directory before each run",
+            TORCHPLUG,
+            code=build,
+            roles=_TOUCH_ROLE,
+            touch="path",
+            extra_path=True,
+            check=_BUILT,
+        ),
+        Scenario(
+            "train",
+            "torchplug run, one step",
+            TORCHPLUG,
+            cli=train_args,
+            roles=_TRAIN_ROLES,
+            needs=surface.TRAIN_NEEDS,
+        ),
+        Scenario(
+            "stevedore_all",
+            "stevedore ExtensionManager",
+            PEER,
+            code=_STEVEDORE_ALL,
+            roles=(0, 1, 2),
+            imports_all=True,
+            check=_count(10),
+        ),
+        Scenario(
+            "stevedore_one",
+            "stevedore DriverManager",
+            PEER,
+            code=_STEVEDORE_ONE,
+            roles=WITH_COMPONENTS,
+            check=_BUILDER,
+        ),
+        Scenario(
+            "pluggy",
+            "pluggy load_setuptools_entrypoints",
+            PEER,
+            code=_PLUGGY,
+            roles=(0, 1, 2),
+            imports_all=True,
+            check=_count(1),
+        ),
+        Scenario(
+            "catalogue_one",
+            "catalogue get",
+            PEER,
+            code=_CATALOGUE_ONE,
+            roles=WITH_COMPONENTS,
+            check=_BUILDER,
+        ),
+        Scenario(
+            "catalogue_all",
+            "catalogue get_all",
+            PEER,
+            code=_CATALOGUE_ALL,
+            roles=(0, 1, 2),
+            imports_all=True,
+            check=_count(10),
+        ),
+    )
 
 
-def command(scenario: Scenario, site: Site) -> list[str]:
-    if scenario.cli:
-        return [*torchplug_command(), *scenario.cli]
-    return [sys.executable, "-c", scenario.code, *_probe(site)]
-
-
-def environment(site: Site, cache_home: Path, cache: str, pycache: Path) -> dict[str, str]:
+def environment(
+    site: Site, cache_home: Path, cache: str, extra: Path | None = None
+) -> dict[str, str]:
     """A minimal environment, so that nothing of the caller's shell changes what is measured.
 
-    Byte code is cached under `pycache`, as pip's install-time compile would leave it, without
-    writing into the checkout (a shell with PYTHONDONTWRITEBYTECODE would otherwise measure the
-    compiler).
+    Byte code is read from where pip (or the site generator) compiled it, and written as usual
+    for the editable core; nothing like PYTHONDONTWRITEBYTECODE passes through, which would
+    measure the compiler. OPENBLAS_* pass through: on some processors they are what keeps
+    torch's BLAS from crashing.
     """
+    path = [str(site.path)] + ([str(extra)] if extra else [])
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": os.environ.get("HOME", "/tmp"),
         "LC_ALL": "C.UTF-8",
-        "PYTHONPATH": str(site.path),
+        "PYTHONPATH": os.pathsep.join(path),
         "PYTHONNOUSERSITE": "1",
-        "XDG_CACHE_HOME": str(cache_home),
-        "PYTHONPYCACHEPREFIX": str(pycache),
+        surface.CACHE_HOME: str(cache_home),
     }
+    env.update({k: v for k, v in os.environ.items() if k.startswith("OPENBLAS_")})
     if cache == COLD:
-        env["TORCHPLUG_CACHE"] = "0"
+        env[surface.CACHE_SWITCH] = "0"
     return env
 
 
-def run_once(argv: list[str], env: dict[str, str], capture: bool = False) -> Run:
+def _files(root: Path) -> dict[str, tuple[int, int]]:
+    """(mtime, size) of every file under `root`: compared around a run, shows a cache write."""
+    found = {}
+    for folder, _, names in os.walk(root):
+        for name in names:
+            try:
+                info = os.stat(os.path.join(folder, name))
+            except OSError:
+                continue
+            found[os.path.join(folder, name)] = (info.st_mtime_ns, info.st_size)
+    return found
+
+
+def run_once(
+    argv: list[str], env: dict[str, str], cwd: Path, cache_home: Path, capture: bool = False
+) -> tuple[Run, str]:
     """Spawn, wait and measure one child; a failing child is an error, never a fast sample.
 
     The child is started by spawn.py, which measures it (see there for why not from here).
+    Returns the run and what it printed (only when `capture`).
     """
     wrapper = [sys.executable, "-S", "-E", str(SPAWN)]
+    before = _files(cache_home)
     with (
         tempfile.TemporaryFile() as out,
         tempfile.TemporaryFile() as err,
@@ -215,53 +336,80 @@ def run_once(argv: list[str], env: dict[str, str], capture: bool = False) -> Run
     ):
         stdout = out if capture else subprocess.DEVNULL
         code = subprocess.run(
-            [*wrapper, result.name, *argv], env=env, stdout=stdout, stderr=err
+            [*wrapper, result.name, *argv], env=env, cwd=cwd, stdout=stdout, stderr=err
         ).returncode
         if code != 0:
             err.seek(0)
             raise RuntimeError(
-                f"{argv[:3]} exited with {code}:\n{err.read().decode(errors='replace')}"
+                f"{' '.join(argv[:4])} exited with {code}:\n{err.read().decode(errors='replace')}"
             )
         wall, rss, cpu, _ = result.read().split()
         out.seek(0)
-        return Run(float(wall), int(rss), float(cpu), out.read().decode(errors="replace"))
+        printed = out.read().decode(errors="replace")
+    written = _files(cache_home) != before
+    return Run(float(wall), int(rss), float(cpu), written), printed
 
 
 class ScenarioRunner:
-    """Runs one scenario repeatedly against one site, keeping its own cache directory."""
+    """Runs one scenario repeatedly against one site, in its own cwd and cache directory."""
 
     def __init__(self, scenario: Scenario, site: Site, workdir: Path) -> None:
         self.scenario = scenario
         self.site = site
         self._workdir = workdir
-        self._cache_home = Path(tempfile.mkdtemp(prefix=f"xdg-{scenario.key}-", dir=workdir))
+        tag = f"{scenario.key}-{site.distributions}-"
+        self.cwd = Path(tempfile.mkdtemp(prefix=f"cwd-{tag}", dir=workdir))
+        self.cache_home = Path(tempfile.mkdtemp(prefix=f"xdg-{tag}", dir=workdir))
+        self.extra = (
+            Path(tempfile.mkdtemp(prefix=f"path-{tag}", dir=workdir))
+            if scenario.extra_path
+            else None
+        )
+        self._saves = 0
         self.runs: list[Run] = []
 
-    def _env(self) -> dict[str, str]:
-        home = self._cache_home
+    def environment(self) -> tuple[dict[str, str], Path]:
+        """The child's environment and its cache directory (a new one per run when cold)."""
+        home = self.cache_home
         if self.scenario.cache == COLD:
             home = Path(tempfile.mkdtemp(prefix=f"xdg-{self.scenario.key}-", dir=self._workdir))
-        return environment(self.site, home, self.scenario.cache, self._workdir / "pycache")
+        return environment(self.site, home, self.scenario.cache, self.extra), home
+
+    def arguments(self) -> list[str]:
+        """What follows the command: the CLI's arguments, or the probe for ``python -c`` code."""
+        return list(self.scenario.cli) if self.scenario.is_cli else list(_probe(self.site))
+
+    def argv(self) -> list[str]:
+        if self.scenario.is_cli:
+            return [*surface.console_script(), *self.arguments()]
+        return [sys.executable, "-c", self.scenario.code, *self.arguments()]
+
+    def touch(self) -> None:
+        """Make the scenario's change, if any: a file saved as an editor saves it, or a module
+        added to a directory on sys.path. Neither adds or removes a distribution."""
+        self._saves += 1
+        if self.scenario.touch == "cwd":
+            scratch = self.cwd / "train.py.swp"
+            scratch.write_text(f"steps = {self._saves}\n", encoding="utf-8")
+            os.replace(scratch, self.cwd / "train.py")  # a rename: the folder's mtime moves
+        elif self.scenario.touch == "path" and self.extra is not None:
+            (self.extra / f"helper_{self._saves}.py").write_text("VALUE = 1\n", encoding="utf-8")
 
     def warm_up(self) -> None:
-        """One unmeasured run: fills caches (warm) and the OS's file cache; checks the output."""
-        run = run_once(command(self.scenario, self.site), self._env(), capture=True)
-        expected = self.scenario.expected
-        if expected is None:
-            return
-        got = run.stdout.strip()
-        if self.scenario.cli:  # the listing: count the generated packs' rows
-            got = str(sum("bench-pack-" in line for line in run.stdout.splitlines()))
-        if got != expected(self.site):
+        """One unmeasured run: fills caches (warm) and byte code; checks what it printed."""
+        env, home = self.environment()
+        _, printed = run_once(self.argv(), env, self.cwd, home, capture=True)
+        check = self.scenario.check
+        problem = check(self.site, printed) if check else None
+        if problem:
             raise RuntimeError(
-                f"{self.scenario.label} at N={self.site.distributions} printed {got!r}, "
-                f"expected {expected(self.site)!r}: the benchmark measures the wrong thing"
+                f"{self.scenario.label} at N={self.site.distributions} {problem}: "
+                "the benchmark would measure the wrong thing"
             )
 
-    def measure(self) -> None:
-        self.runs.append(run_once(command(self.scenario, self.site), self._env()))
-
-    def cache_files(self) -> list[str]:
-        """What the runs left in the warm cache directory: shows whether a cache was in play."""
-        root = self._cache_home
-        return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+    def measure(self) -> Run:
+        self.touch()
+        env, home = self.environment()
+        run, _ = run_once(self.argv(), env, self.cwd, home)
+        self.runs.append(run)
+        return run

@@ -1,300 +1,303 @@
-"""The targets of issue #5: each a measured figure against a limit, and why it can be missed.
+"""The targets of issue 13: each a figure measured side by side against a limit, and what a miss means.
 
-Targets are reported, never asserted: a miss is marked and explained on the page, with the
-measured figures that explain it, because the numbers move with the machine and with the core.
+Targets are reported, never asserted: a miss is marked and explained on the page with the
+figures and a profile, because the numbers move with the machine and with the core. Every
+whole-process target is a pair of scenarios (A, B) at one N, run in turn; its figure is the
+median over the pairs of A's figure divided by B's. The gap texts say what A does beyond B in
+terms of what must happen, not of how the current core does it, so that they stay true while
+the core changes; the measured evidence (profiles, cache writes) says the rest.
 """
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from scenarios import Run
+from results import Results
 
 #: Written as escapes: ruff rightly flags look-alike characters in source.
 TIMES = "\u00d7"  # the multiplication sign of "1.2x"
-NONE = "\u2013"  # an en dash: a cell with no value
-
-
-@dataclass(frozen=True)
-class Summary:
-    """Medians over the measured runs of one scenario at one N."""
-
-    wall: float  # seconds
-    max_rss_kib: float
-    cpu: float  # seconds of user and system time
-    runs: int
-
-
-@dataclass
-class Results:
-    """Everything one benchmark run measured; the report only reads it."""
-
-    sizes: tuple[int, ...]
-    whole: dict[int, dict[str, Summary]] = field(default_factory=dict)  # N -> scenario key -> ...
-    micro: dict[str, float] = field(default_factory=dict)  # seconds per call
-    micro_size: int = 0
-    import_profile: list[tuple[str, str, float, float]] = field(default_factory=list)
-    breakdown: dict[str, dict[str, float]] = field(default_factory=dict)  # cache -> part -> s
-    cache_files: dict[str, list[str]] = field(default_factory=dict)  # scenario -> files, at max N
-    machine: dict[str, str] = field(default_factory=dict)
-    command: str = ""
-
-    @property
-    def largest(self) -> int:
-        return max(self.sizes)
-
-    def wall_ms(self, key: str, n: int | None = None, cpu: bool = False) -> float | None:
-        """Median wall time (or CPU time) of a scenario in ms; None where it did not run."""
-        found = self.whole.get(self.largest if n is None else n, {}).get(key)
-        if found is None:
-            return None
-        return (found.cpu if cpu else found.wall) * 1e3
-
-
-def summarize(runs: list[Run]) -> Summary:
-    return Summary(
-        statistics.median(r.wall for r in runs),
-        statistics.median(r.max_rss_kib for r in runs),
-        statistics.median(r.cpu for r in runs),
-        len(runs),
-    )
+MICROSECONDS = "\u00b5s"
 
 
 @dataclass(frozen=True)
 class Target:
-    """One target of the issue: a measured value against a limit, and why it can be missed."""
+    """One target of the issue: a measured value against an upper limit."""
 
+    id: str  # unique, used as a file and anchor name
+    number: str  # the issue's numbering
     label: str
     limit: float
-    unit: str  # TIMES, "ms" or "µs"
-    at_most: bool  # True: the value must not exceed the limit; False: must reach it
-    value: Callable[[Results], float | None]
-    why: Callable[[Results], str]
-    # The same figure from CPU times, for whole-process targets: steadier on a shared machine.
-    cpu_value: Callable[[Results], float | None] | None = None
+    unit: str  # TIMES (a ratio A/B) or MICROSECONDS (a difference A-B, in-process)
+    gap: str  # what A does that B does not: where a miss can come from
+    a: str = ""  # whole process: scenario keys and N
+    b: str = ""
+    n: int = 0
+    n_b: int | None = None  # B's N where it differs from A's
+    metric: str = "wall"  # "wall" or "rss" (peak memory)
+    micro: str = ""  # in-process: the key of micro.py's alternating pair
+    #: Met only if, besides the ratio, no measured run of A wrote to its cache (target 6:
+    #: the cache must stay valid, which the writes show directly, whatever the noise).
+    no_cache_writes: bool = False
+    #: Pairs run per round: more for a target whose runs are long and whose limit is close to 1.
+    pairs_per_round: int = 1
 
-    def met(self, results: Results) -> bool | None:
-        value = self.value(results)
-        if value is None:
+    @property
+    def whole_process(self) -> bool:
+        return not self.micro
+
+    @property
+    def b_size(self) -> int:
+        return self.n if self.n_b is None else self.n_b
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A target's measured value (median over pairs), spread, and verdict."""
+
+    target: Target
+    value: float | None  # None: not measured
+    low: float | None = None
+    high: float | None = None
+    a: float | None = None  # median of A's figure over the pairs (s, KiB, or s per call)
+    b: float | None = None
+    pairs: int = 0
+    cache_writes: int = 0  # A's measured runs that wrote to their cache directory
+    cpu: float | None = None  # the same ratio from CPU times (whole process, wall targets)
+
+    @property
+    def met(self) -> bool | None:
+        if self.value is None:
             return None
-        return value <= self.limit if self.at_most else value >= self.limit
+        if self.target.no_cache_writes and self.cache_writes:
+            return False
+        return self.value <= self.target.limit
 
-
-def _ratio(a: str, b: str, cpu: bool = False) -> Callable[[Results], float | None]:
-    def value(results: Results) -> float | None:
-        x, y = results.wall_ms(a, cpu=cpu), results.wall_ms(b, cpu=cpu)
-        return None if x is None or y is None else x / y
-
-    return value
-
-
-def _difference(a: str, b: str, cpu: bool = False) -> Callable[[Results], float | None]:
-    def value(results: Results) -> float | None:
-        x, y = results.wall_ms(a, cpu=cpu), results.wall_ms(b, cpu=cpu)
-        return None if x is None or y is None else x - y
-
-    return value
-
-
-def _micro_ratio(results: Results) -> float | None:
-    m = results.micro
-    return m["get_hot"] / m["dict"] if m else None
-
-
-def _build_overhead(results: Results) -> float | None:
-    m = results.micro
-    return (m["build"] - m["direct"]) * 1e6 if m else None
-
-
-def _cache_note(results: Results) -> str:
-    files = results.cache_files.get("list_warm", [])
-    if not files:
+    def excess(self) -> str:
+        """By how much a missed target is missed, and what meeting it would take."""
+        t, value = self.target, self.value
+        if value is None or self.a is None or self.b is None:
+            return ""
+        if t.no_cache_writes and self.cache_writes and value <= t.limit:
+            return (
+                f"{value:.2f}{TIMES}, within the {t.limit:g}{TIMES} allowed for noise, but "
+                f"{self.cache_writes} of {self.pairs} runs rewrote the cache: the change "
+                "invalidated it, which is the miss (at this N a rescan is cheap enough to hide "
+                "in the noise)."
+            )
+        if t.unit == MICROSECONDS:
+            return (
+                f"{value:.1f} {MICROSECONDS} against at most {t.limit:g} {MICROSECONDS}: "
+                f"{value - t.limit:.1f} {MICROSECONDS} per call to remove."
+            )
+        over = (value / t.limit - 1) * 100
+        if t.metric == "rss":
+            a, b, unit = self.a / 1024, self.b / 1024, "MiB"
+        else:
+            a, b, unit = self.a * 1e3, self.b * 1e3, "ms"
+        # From the ratio itself (a median of per-pair ratios, not the ratio of the medians).
+        cut = 1 - t.limit / value
         return (
-            "The warm run's XDG_CACHE_HOME was still empty after the warm-up: no scan cache was "
-            "written, so warm and cold do the same work."
-        )
-    return f"The warm-up left {len(files)} file(s) in XDG_CACHE_HOME ({', '.join(files[:3])})."
-
-
-def _split(r: Results, cache: str) -> str:
-    """What the in-process breakdown says of one listing, or nothing when it did not run."""
-    parts = r.breakdown.get(cache)
-    if not parts:
-        return ""
-    read = (
-        "the metadata cache"
-        if cache == "warm"
-        else "the metadata (importlib_metadata's import too)"
-    )
-    return (
-        f" In-process, that {cache} listing spends {parts['scan'] * 1e3:.0f} ms reading and "
-        f"indexing {read}, {parts['describe'] * 1e3:.0f} ms describing the {r.largest * 10} "
-        f"names, {parts['cli'] * 1e3:.0f} ms in the CLI (which describes them again, then "
-        f"renders the table), and garbage collection adds {parts['gc'] * 1e3:.0f} ms."
-    )
-
-
-def _why_list_vs_import(r: Results) -> str:
-    extra = _difference("list_warm", "import")(r) or 0.0
-    return (
-        f"A warm listing at N={r.largest} costs {extra:.0f} ms more than the import: per-row "
-        f"Python work that grows with N, against an import that does not."
-        + _split(r, "warm")
-        + " "
-        + _cache_note(r)
-    )
-
-
-def _why_peer(key: str, name: str) -> Callable[[Results], str]:
-    def why(r: Results) -> str:
-        imports = r.micro.get("module_import", 0.0) * 1e3
-        return (
-            f"{name} imports all {r.largest} plugin modules (about {imports:.1f} ms each here: "
-            "the ratio scales with that synthetic cost), so "
-            f"it costs {r.wall_ms(key) or 0:.0f} ms; the listing would have to stay under "
-            f"{(r.wall_ms(key) or 0) / 20:.0f} ms, and is {r.wall_ms('list_warm') or 0:.0f} ms. "
-            + _cache_note(r)
+            f"{value:.2f}{TIMES} against at most {t.limit:g}{TIMES} ({over:.0f}% over). A's "
+            f"median is {a:.1f} {unit} and B's {b:.1f} {unit}; meeting the target takes "
+            f"{cut * 100:.0f}% off A, about {a * cut:.1f} {unit}."
         )
 
-    return why
 
-
-def _why_cold(r: Results) -> str:
-    extra = _difference("list_cold", "raw_scan")(r) or 0.0
-    overhead = _difference("import", "python")(r) or 0.0
-    budget = 0.1 * (r.wall_ms("raw_scan") or 0.0)
-    return (
-        f"The cold listing costs {extra:.0f} ms more than the raw scan, where the target leaves "
-        f"{budget:.0f} ms for everything but the scan, importing torchplug included. Both import "
-        "importlib_metadata and parse every entry_points.txt; the listing also imports torchplug "
-        f"({overhead:.0f} ms over a bare interpreter), parses each matching distribution's "
-        "METADATA with the email parser for its name and version, checks every name and "
-        f"target, and builds, describes and prints {r.largest * 10} rows." + _split(r, "cold")
-    )
-
-
-def _why_import(r: Results) -> str:
-    heaviest = sorted(r.import_profile, key=lambda row: -row[2])[:5]
-    direct = sorted(
-        (row for row in r.import_profile if row[1] == "torchplug"), key=lambda row: -row[3]
-    )
-    return (
-        "`import torchplug` defers what only builds, checks, fingerprints and the cache need, "
-        "but the registry's own modules use dataclasses, which import `inspect` and `typing` "
-        "(about 7 ms of a bare interpreter's time on their own). Its direct imports by "
-        "cumulative time: "
-        + ", ".join(f"{name} {cumulative:.1f} ms" for name, _, _, cumulative in direct[:5])
-        + "; the heaviest single modules (self time): "
-        + ", ".join(f"{name} {self_ms:.1f} ms" for name, _, self_ms, _ in heaviest)
-        + " (from -X importtime, which itself adds some overhead). Part of the self time of "
-        "torchplug's own modules is @dataclass, which writes each class's methods with exec at "
-        "import."
-    )
-
-
-def _why_get(r: Results) -> str:
-    m = r.micro
-    call = m["function_lookup"] / m["dict"] if m else 0.0
-    return (
-        "`get` is a method call, a try block and two subscripts (category, then name); a plain "
-        f"Python function doing only the two subscripts already costs {call:.1f}{TIMES} a dict "
-        "lookup, so the target sits at the cost of any Python-level call, and the ratio moves "
-        "around 3 from run to run."
-    )
-
-
-def _why_build(r: Results) -> str:
-    m = r.micro
-    builder = (m["builder_only"] - m["direct"]) * 1e6 if m else 0.0
-    return (
-        "A builder's parameters and call signature are parsed once and cached, but each "
-        "`build` still validates every config key and value against them, describes the "
-        "provider (`info()`), binds the call to check it before making it, and computes and "
-        f"attaches provenance; `registry.builder()` alone (resolve and validate, no call) costs "
-        f"{builder:.1f} µs. The rest is the price of errors that name the config path instead "
-        "of a TypeError from inside the builder; a hot loop should build once and reuse the "
-        "object, as a training loop does."
-    )
-
-
-TARGETS: tuple[Target, ...] = (
-    Target(
-        "warm `torchplug list` / `import torchplug`",
-        1.2,
-        TIMES,
-        True,
-        _ratio("list_warm", "import"),
-        _why_list_vs_import,
-        cpu_value=_ratio("list_warm", "import", cpu=True),
-    ),
-    Target(
-        "stevedore `ExtensionManager` / warm `torchplug list`",
-        20,
-        TIMES,
-        False,
-        _ratio("stevedore_all", "list_warm"),
-        _why_peer("stevedore_all", "stevedore's ExtensionManager"),
-        cpu_value=_ratio("stevedore_all", "list_warm", cpu=True),
-    ),
-    Target(
-        "pluggy `load_setuptools_entrypoints` / warm `torchplug list`",
-        20,
-        TIMES,
-        False,
-        _ratio("pluggy", "list_warm"),
-        _why_peer("pluggy", "pluggy"),
-        cpu_value=_ratio("pluggy", "list_warm", cpu=True),
-    ),
-    Target(
-        "cold `torchplug list` / raw `importlib_metadata.entry_points()` scan",
-        1.1,
-        TIMES,
-        True,
-        _ratio("list_cold", "raw_scan"),
-        _why_cold,
-        cpu_value=_ratio("list_cold", "raw_scan", cpu=True),
-    ),
-    Target(
-        "`import torchplug` over `python -c pass`",
-        30,
-        "ms",
-        True,
-        _difference("import", "python"),
-        _why_import,
-        cpu_value=_difference("import", "python", cpu=True),
-    ),
-    Target("hot `registry.get` / dict lookup", 3, TIMES, True, _micro_ratio, _why_get),
-    Target(
-        "`registry.build` over calling the builder", 10, "µs", True, _build_overhead, _why_build
-    ),
-)
-
-
-def _format(value: float, unit: str) -> str:
-    if unit == TIMES:
-        return f"{value:.2f}{TIMES}"
-    return f"{value:.1f} {unit}"
-
-
-def targets_table(results: Results) -> list[str]:
-    lines = [
-        f"| Target (N={results.largest} where N matters) | Measured | Goal | Met | From CPU times |",
-        "| --- | ---: | ---: | :---: | ---: |",
+def targets(sizes: tuple[int, ...]) -> tuple[Target, ...]:
+    """The issue's targets at this run's sizes (sizes[1:4] stand for its 100, 1000, 10000)."""
+    _, small, mid, large = sizes[:4]
+    warm = [
+        Target(
+            f"2-warm-{n}",
+            "2",
+            f"warm build of one component / the floor, N={n}",
+            1.3,
+            TIMES,
+            "Beyond importing the pack's module and calling its builder, a warm build imports "
+            "torchplug, reads the installed index from the cache to find the one name, checks "
+            "the config against the builder's signature and records provenance. Of these only "
+            "reading the index can grow with N.",
+            a="build_warm",
+            b="floor",
+            n=n,
+        )
+        for n in (small, mid, large)
     ]
-    for target in TARGETS:
-        value = target.value(results)
-        cpu = target.cpu_value(results) if target.cpu_value else None
-        goal = ("≤ " if target.at_most else "≥ ") + _format(target.limit, target.unit)
-        met = target.met(results)
-        mark = NONE if met is None else ("✅" if met else "❌")
-        shown = "n/a" if value is None else _format(value, target.unit)
-        cpu_shown = NONE if cpu is None else _format(cpu, target.unit)
-        lines.append(f"| {target.label} | {shown} | {goal} | {mark} | {cpu_shown} |")
-    return lines
+    cold = [
+        Target(
+            f"2-cold-{n}",
+            "2",
+            f"cold build of one component / raw entry-point scan, N={n}",
+            1.5,
+            TIMES,
+            "Both read every distribution's entry_points.txt. The cold build also imports "
+            "torchplug, turns what it read into its own index, imports the pack's module and "
+            "calls the builder (about 5 ms here).",
+            a="build_cold",
+            b="raw_scan",
+            n=n,
+        )
+        for n in (small, mid, large)
+    ]
+    return (
+        Target(
+            "1-import",
+            "1",
+            "`import torchplug` / `python -c pass`",
+            1.4,
+            TIMES,
+            "Everything `import torchplug` executes beyond interpreter start-up: its own modules "
+            "and all they import at module level.",
+            a="import",
+            b="python",
+            n=sizes[0],
+        ),
+        *warm,
+        *cold,
+        Target(
+            "3-list",
+            "3",
+            f"warm `torchplug list` / `python -c pass`, N={mid}",
+            4.0,
+            TIMES,
+            f"The listing imports torchplug and its CLI, reads the cached index and prints "
+            f"{mid * 10} rows of the synthetic packs (10 per pack) besides the installed packs'.",
+            a="list_warm",
+            b="python",
+            n=mid,
+        ),
+        Target(
+            "3-list-category",
+            "3",
+            f"warm `torchplug list optimizer` / `python -c pass`, N={mid}",
+            1.6,
+            TIMES,
+            f"Only the first-party pack's optimizers are printed; whatever this costs for the "
+            f"{mid * 10} entries of other categories is overhead.",
+            a="list_category_warm",
+            b="python",
+            n=mid,
+        ),
+        Target(
+            "4-memory",
+            "4",
+            f"peak memory of a warm build / of `python -c pass`, N={large}",
+            1.2,
+            TIMES,
+            "What the process holds at its peak beyond a bare interpreter: torchplug's modules, "
+            "whatever it decodes of the cached index (all entries, if it decodes it whole), the "
+            "pack's module.",
+            a="build_warm",
+            b="python",
+            n=large,
+            metric="rss",
+        ),
+        Target(
+            "5-build",
+            "5",
+            "in-process `registry.build` over calling the builder",
+            2.0,
+            MICROSECONDS,
+            "`build` resolves the name, checks the config's keys and values against the builder's "
+            "signature, calls the builder and attaches provenance; B is the call alone.",
+            micro="build_vs_direct",
+        ),
+        Target(
+            "5-get",
+            "5",
+            "hot `registry.get` / a dict lookup",
+            3.0,
+            TIMES,
+            "`get` is a method call and a two-level lookup; B is one dict subscript. A Python "
+            "function doing only the two subscripts costs about 3 dict lookups by itself.",
+            micro="get_vs_dict",
+        ),
+        Target(
+            "6-cwd",
+            "6",
+            f"warm build after saving a file in the cwd / plain warm build, N={mid}",
+            1.1,
+            TIMES,
+            "Under `python -c` (and `-m`) sys.path[0] is the current directory. Saving a file "
+            "there installs nothing: a warm build must cost what it costs without the save. "
+            "If the cache's validity stamp covers that directory, every save makes the next "
+            "process rescan everything, as a cold build does.",
+            a="build_touch_cwd",
+            b="build_warm",
+            n=mid,
+            no_cache_writes=True,
+        ),
+        Target(
+            "6-path",
+            "6",
+            f"warm build after adding a module to a sys.path directory / without, N={mid}",
+            1.1,
+            TIMES,
+            "A module added to a directory on sys.path installs no distribution: a warm build "
+            "must cost what it costs without it. A stamp made of each sys.path entry's "
+            "modification time sees a change and rescans everything.",
+            a="build_touch_path",
+            b="build_extra_path",
+            n=mid,
+            no_cache_writes=True,
+        ),
+        Target(
+            "7-train",
+            "7",
+            f"`torchplug run`, one step, with {mid} unrelated packs / with none",
+            1.05,
+            TIMES,
+            f"The same training run; what the {mid} packs add is finding the config's "
+            f"components among {mid * 10} more entries (cache read or scan), and anything done "
+            "per installed entry.",
+            a="train",
+            b="train",
+            n=mid,
+            n_b=sizes[0],
+            pairs_per_round=2,
+        ),
+    )
 
 
-def misses(results: Results) -> list[tuple[Target, str]]:
-    """The missed targets with the reason the document gives for each."""
-    return [(t, t.why(results)) for t in TARGETS if t.met(results) is False]
+def evaluate(target: Target, results: Results) -> Outcome:
+    """The target's median over its pairs, or an outcome without a value if none was measured."""
+    if target.whole_process:
+        pairs = results.pairs.get(target.id, [])
+        if not pairs:
+            return Outcome(target, None)
+        values = [a.metric(target.metric) / b.metric(target.metric) for a, b in pairs]
+        cpu = (
+            statistics.median(a.cpu / b.cpu for a, b in pairs) if target.metric == "wall" else None
+        )
+        return Outcome(
+            target,
+            statistics.median(values),
+            min(values),
+            max(values),
+            statistics.median(a.metric(target.metric) for a, _ in pairs),
+            statistics.median(b.metric(target.metric) for _, b in pairs),
+            len(pairs),
+            sum(a.cache_written for a, _ in pairs),
+            cpu,
+        )
+    micro = results.micro_pairs.get(target.micro, [])
+    if not micro:
+        return Outcome(target, None)
+    if target.unit == MICROSECONDS:
+        values = [(a - b) * 1e6 for a, b in micro]
+    else:
+        values = [a / b for a, b in micro]
+    return Outcome(
+        target,
+        statistics.median(values),
+        min(values),
+        max(values),
+        statistics.median(a for a, _ in micro),
+        statistics.median(b for _, b in micro),
+        len(micro),
+    )
+
+
+def outcomes(results: Results) -> list[Outcome]:
+    return [evaluate(t, results) for t in targets(results.sizes)]
