@@ -1,9 +1,10 @@
 """MkDocs hook: the parts of the docs that are read from the code at build time.
 
 ``cli.md`` gets ``torchplug --help`` and each command's ``--help`` from the argparse parser,
-``contracts.md`` the table of built-in category contracts, and ``catalogue.md`` every installed
-first-party pack's components, so none of them can drift from the code. Nothing here imports a
-pack: the catalogue is read from metadata and source text, so the build needs no torch.
+``contracts.md`` the table of the category contracts the installed packs declare, and
+``catalogue.md`` every installed first-party pack's components, so none of them can drift from
+the code. Nothing here imports a pack: the catalogue is read from metadata and source text, so
+the build needs no torch.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -42,6 +43,36 @@ class Cli:
         result = self(*args, "--json", env=env)
         assert result.returncode in (0, 1), result.stderr
         return json.loads(result.stdout)
+
+    def on_terminal(self, *args: str, env: dict[str, str] | None = None) -> str:
+        """What ``python -m torchplug ARGS`` shows on a terminal: its stdout is a pseudo-terminal
+        (of COLUMNS columns when `env` sets it), with NO_COLOR unset unless `env` sets it."""
+        pty = pytest.importorskip("pty")
+        environment = {k: v for k, v in self.env.items() if k not in ("NO_COLOR", "COLUMNS")}
+        controller, terminal = pty.openpty()
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "torchplug", *args],
+                stdin=subprocess.DEVNULL,
+                stdout=terminal,
+                stderr=subprocess.DEVNULL,
+                cwd=self.cwd,
+                env={**environment, "TERM": "xterm", **(env or {})},
+            )
+        finally:
+            os.close(terminal)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # EIO: the process is gone and the terminal closed
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(controller)
+        assert process.wait(timeout=120) == 0
+        return b"".join(chunks).decode().replace("\r\n", "\n")  # the terminal writes CR LF
 
 
 @pytest.fixture
@@ -212,6 +243,103 @@ def test_without_namespace_list_shows_the_default_registry(
     assert journal.lines == []
 
 
+# ----------------------------------------------------------------------------- on a terminal
+
+ESCAPE = "\x1b["
+
+
+def widest(text: str) -> int:
+    """The widest line of `text` as a terminal shows it: colour codes take no room."""
+    return max(len(re.sub(r"\x1b\[[0-9;]*m", "", line)) for line in text.splitlines())
+
+
+def test_list_on_a_terminal_is_no_wider_than_the_terminal(cli: Cli, ns: list[str]) -> None:
+    shown = cli.on_terminal(*ns, "list", env={"COLUMNS": "60"})
+    lines = shown.splitlines()
+    assert widest(shown) <= 60
+    assert lines[0].split() == ["CATEGORY", "NAME", "DISTRIBUTION", "STATUS"]  # TARGET, VERSION
+    assert ["model", "vit", "good-pack", "ok"] in [line.split() for line in lines]
+
+
+def test_list_on_a_narrow_terminal_cuts_cells_with_an_ellipsis(cli: Cli, ns: list[str]) -> None:
+    shown = cli.on_terminal(*ns, "list", env={"COLUMNS": "36"})
+    lines = shown.splitlines()
+    assert widest(shown) <= 36
+    assert lines[0].split() == ["CATEGORY", "NAME", "DISTRIBUTION", "STATUS"]
+    assert "malformed-p\u2026" in shown  # the widest column gave way first, to its header's width
+    assert ["model", "vit", "good-pack", "ok"] in [line.split() for line in lines]
+
+
+def test_list_piped_keeps_every_cell_whatever_the_width(cli: Cli, ns: list[str]) -> None:
+    piped = cli(*ns, "list", env={"COLUMNS": "36"})
+    assert "tp_good.models:vit" in piped.stdout
+    assert "malformed-pack" in piped.stdout
+    assert widest(piped.stdout) > 36
+
+
+def test_plugins_on_a_terminal_is_no_wider_than_the_terminal(cli: Cli, ns: list[str]) -> None:
+    shown = cli.on_terminal(*ns, "plugins", env={"COLUMNS": "50"})
+    assert widest(shown) <= 50
+    assert "good-pack" in shown
+
+
+def test_list_on_a_terminal_colours_every_status_but_ok(cli: Cli, ns: list[str]) -> None:
+    shown = cli.on_terminal(*ns, "list", env={"TORCHPLUG_DISABLE": "blocked-pack"})
+    assert f"{ESCAPE}1;31mconflict{ESCAPE}0m" in shown
+    assert f"{ESCAPE}31mbroken{ESCAPE}0m" in shown
+    assert f"{ESCAPE}2mdisabled{ESCAPE}0m" in shown
+    vit = next(line for line in shown.splitlines() if " vit " in line)
+    assert ESCAPE not in vit  # the common case stays quiet
+    assert vit.split()[-1] == "ok"
+
+
+def test_list_on_a_terminal_colours_a_settled_name(cli: Cli, ns: list[str]) -> None:
+    shown = cli.on_terminal(*ns, "--prefer", "optimizer.lion=rival-pack", "list", "optimizer")
+    assert f"{ESCAPE}33mok (preferred){ESCAPE}0m" in shown
+
+
+def test_plugins_on_a_terminal_dims_a_disabled_distribution(cli: Cli, ns: list[str]) -> None:
+    shown = cli.on_terminal(*ns, "plugins", env={"TORCHPLUG_DISABLE": "blocked-pack"})
+    blocked = next(line for line in shown.splitlines() if line.startswith("blocked-pack"))
+    assert f"{ESCAPE}2mdisabled{ESCAPE}0m" in blocked
+
+
+@pytest.mark.parametrize("command", [["list"], ["plugins"]], ids=" ".join)
+def test_no_colour_with_NO_COLOR_on_a_terminal(cli: Cli, ns: list[str], command: list[str]) -> None:
+    env = {"NO_COLOR": "1", "TORCHPLUG_DISABLE": "blocked-pack"}
+    shown = cli.on_terminal(*ns, *command, env=env)
+    assert "conflict" in shown or "disabled" in shown
+    assert ESCAPE not in shown
+
+
+@pytest.mark.parametrize("command", [["list"], ["plugins"]], ids=" ".join)
+def test_no_colour_in_a_pipe_nor_in_json(cli: Cli, ns: list[str], command: list[str]) -> None:
+    env = {"TORCHPLUG_DISABLE": "blocked-pack", "TERM": "xterm"}
+    assert ESCAPE not in cli(*ns, *command, env=env).stdout
+    shown = cli.on_terminal(*ns, *command, "--json", env=env)
+    assert ESCAPE not in shown
+    assert json.loads(shown)
+
+
+def test_json_on_a_narrow_terminal_has_every_field_whole(cli: Cli, ns: list[str]) -> None:
+    rows = json.loads(cli.on_terminal(*ns, "list", "--json", env={"COLUMNS": "30"}))
+    vit = next(r for r in rows if r["name"] == "vit")
+    assert vit["target"] == "tp_good.models:vit"
+
+
+def test_the_run_table_fits_the_terminal_through_render_table(cli: Cli, tmp_path: Path) -> None:
+    pytest.importorskip("torchplug_train")
+    config = Path(__file__).resolve().parents[1] / "examples" / "quickstart.toml"
+    cli.env["PYTHONPATH"] = ""  # the installed packs only
+    shown = cli.on_terminal(
+        "lock", str(config), "--output", str(tmp_path / "q.lock.json"), env={"COLUMNS": "70"}
+    )
+    table = shown.split("Wrote ")[0].splitlines()
+    assert table[0].split()[:3] == ["PATH", "CATEGORY", "NAME"]
+    assert widest("\n".join(table)) <= 70
+    assert "\u2026" in shown
+
+
 # ----------------------------------------------------------------------------- plugins
 
 
@@ -291,7 +419,7 @@ def test_check_exits_1_on_a_broken_entry_alone(site: FakeSite, tmp_path: Path) -
 def test_an_error_goes_to_stderr_with_a_non_zero_exit_and_no_traceback(
     cli: Cli, ns: list[str]
 ) -> None:
-    result = cli(*ns, "list", "optimiser")
+    result = cli(*ns, "list", "--category", "optimiser")
     assert result.returncode != 0
     assert result.stdout == ""
     assert result.stderr.startswith("torchplug: error:")
@@ -300,7 +428,7 @@ def test_an_error_goes_to_stderr_with_a_non_zero_exit_and_no_traceback(
 
 
 def test_traceback_shows_the_traceback_of_an_error(cli: Cli, ns: list[str]) -> None:
-    result = cli("--traceback", *ns, "list", "optimiser")
+    result = cli("--traceback", *ns, "list", "--category", "optimiser")
     assert result.returncode != 0
     assert "Traceback" in result.stderr
     assert "ComponentNotFoundError" in result.stderr

@@ -1,8 +1,9 @@
-"""`torchplug list --filter PATTERN --category CATEGORY`: choosing rows by name and category.
+"""`torchplug list [CATEGORY|PATTERN...] --filter PATTERN --category CATEGORY`: choosing rows.
 
 A pattern is a shell-style wildcard (`fnmatch`, case-sensitive) matched against the name, or
-against ``category/name`` when it contains a '/'; several patterns are OR-ed. ``--category``
-repeats and adds to the positional category.
+against ``category/name`` when it contains a '/'; several patterns are OR-ed. A positional
+argument is a category when one has that name and it has no wildcard, else a pattern.
+``--category`` repeats and adds to the positional categories.
 """
 
 from __future__ import annotations
@@ -74,6 +75,58 @@ def test_category_option_repeats(site, cli):
 
 def test_positional_category_still_works(site, cli):
     assert listed(cli, "scheduler") == ["scheduler/cosine"]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["*adam*"], ["optimizer/adam", "optimizer/adamw"]),
+        (["optimizer", "ada*"], ["optimizer/adam", "optimizer/adamw"]),
+        (["norm", "*"], ["norm/layernorm", "norm/rmsnorm"]),
+        (["adamw"], ["optimizer/adamw"]),  # no category of that name: a name
+        (["sgd", "cosine"], ["optimizer/sgd", "scheduler/cosine"]),
+        (["norm/*rms*"], ["norm/rmsnorm"]),
+        (
+            ["optimizer", "scheduler"],
+            ["optimizer/adam", "optimizer/adamw", "optimizer/sgd", "scheduler/cosine"],
+        ),
+        (["optim*"], []),  # a wildcard makes it a pattern of names, never a category
+        (["*norm", "--filter", "sgd"], ["norm/layernorm", "norm/rmsnorm", "optimizer/sgd"]),
+        (["optimizer", "--filter", "a*"], ["optimizer/adam", "optimizer/adamw"]),
+    ],
+    ids=[
+        "pattern",
+        "category-and-pattern",
+        "category-and-star",
+        "exact-name",
+        "two-names",
+        "category-slash",
+        "two-categories",
+        "wildcard-is-a-name",
+        "with-filter",
+        "category-with-filter",
+    ],
+)
+def test_positional_arguments_are_categories_or_patterns(site, cli, args, expected):
+    assert listed(cli, *args) == expected
+
+
+def test_a_positional_pattern_imports_no_plugin_module(site, cli, journal):
+    assert listed(cli, "optimizer", "*")
+    assert journal.lines == []
+
+
+def test_a_mistyped_category_matches_no_name_and_is_suggested(site, cli):
+    ran = cli("list", "optimzer")
+    assert ran.returncode == 0
+    assert (
+        ran.stdout.strip() == "No installed component matches 'optimzer'. Did you mean 'optimizer'?"
+    )
+
+
+def test_a_mistyped_name_is_suggested(site, cli):
+    ran = cli("list", "optimizer", "cosin")
+    assert ran.stdout.strip() == "No installed component matches 'cosin'. Did you mean 'cosine'?"
 
 
 def test_positional_and_option_categories_add_up(site, cli):

@@ -207,7 +207,7 @@ def test_python_dash_m_and_help_work_in_a_fresh_venv(
     _pip(env_dir, "install", "-q", wheels["e2e-pack-1"])
     helped = _run(env_dir / "bin" / "python", "-m", "torchplug", "--help")
     assert "list" in helped.stdout and "check" in helped.stdout and "plugins" in helped.stdout
-    unknown = _torchplug(env_dir, "list", "optimzer", check=False)
+    unknown = _torchplug(env_dir, "show", "optimzer", "adamw", check=False)
     assert unknown.returncode == 2
     assert "Did you mean 'optimizer'?" in unknown.stderr
     assert "Traceback" not in unknown.stderr

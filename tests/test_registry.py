@@ -359,6 +359,30 @@ def test_list_gives_the_sorted_names_of_a_category(catalogue: Registry) -> None:
     assert catalogue.list("model") == ["alexnet", "resnet", "vit"]
 
 
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("*", ["alexnet", "resnet", "vit"]),
+        ("*net", ["alexnet", "resnet"]),
+        ("?it", ["vit"]),
+        ("[ar]*", ["alexnet", "resnet"]),
+        ("vit", ["vit"]),
+        ("VIT", []),  # case-sensitive on every platform
+        ("lion", []),  # another category's name
+    ],
+)
+def test_list_keeps_the_names_a_pattern_matches(
+    catalogue: Registry, pattern: str, expected: list[str]
+) -> None:
+    catalogue.register("model", "alexnet", build)
+    assert catalogue.list("model", pattern) == expected
+
+
+def test_list_with_a_pattern_still_refuses_an_unknown_category(catalogue: Registry) -> None:
+    with pytest.raises(ComponentNotFoundError, match="Unknown category 'modle'"):
+        catalogue.list("modle", "*")
+
+
 def test_list_imports_nothing(catalogue: Registry, journal) -> None:
     catalogue.list("model")
     assert journal.lines == []

@@ -52,7 +52,7 @@ def add_lion(site: FakeSite, journal, dist: str = "tp-lion", module: str = "tp_l
 
 def test_show_prints_provider_target_file_line_and_signature(cli, torchplug_site, journal):
     add_lion(torchplug_site, journal)
-    shown = cli("show", "optimizer", "lion_fn")
+    shown = cli("show", "optimizer", "lion_fn", env={"COLUMNS": "200"})
     assert shown.returncode == 0, shown.stderr
     lines = shown.stdout.splitlines()
     assert lines[0] == "optimizer 'lion_fn' (ok)"
@@ -79,6 +79,95 @@ def test_a_class_shows_its_init_signature_without_self_and_its_docstring(
     lines = shown.stdout.splitlines()
     assert "class Lion(params, lr=0.0001, /, maximize: bool = False, **defaults) -> None" in lines
     assert "    Lion: the sign of an interpolated momentum." in lines
+
+
+WRAPPED_LION = """\
+def build_lion(
+    params,
+    lr: float = 0.0001,
+    betas: tuple[float, float] = (0.9, 0.99),
+    *,
+    weight_decay: Optional[float] = None,
+) -> 'Lion'"""
+
+
+@pytest.mark.parametrize("env", [{}, {"COLUMNS": "100"}], ids=["piped-80", "COLUMNS"])
+def test_a_signature_too_wide_is_printed_one_parameter_a_line(cli, torchplug_site, journal, env):
+    add_lion(torchplug_site, journal)
+    shown = cli("show", "optimizer", "lion_fn", env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert WRAPPED_LION + "\n\n    Build Lion for `params`." in shown.stdout
+    assert max(map(len, shown.stdout.splitlines()[-9:])) <= 80
+
+
+def test_an_imported_signature_too_wide_is_wrapped_the_same_way(cli, torchplug_site, journal):
+    add_lion(torchplug_site, journal)
+    shown = cli("show", "optimizer", "lion_fn", "--import", env={"COLUMNS": "60"})
+    assert WRAPPED_LION in shown.stdout
+
+
+def test_json_keeps_the_signature_on_one_line(cli, torchplug_site, journal):
+    add_lion(torchplug_site, journal)
+    (provider,) = cli("show", "optimizer", "lion_fn", "--json", env={"COLUMNS": "40"}).json()[
+        "providers"
+    ]
+    assert provider["signature"].startswith("(params, lr: float = 0.0001, betas:")
+
+
+#: A class documented in its body and in its __init__, and one documented in its __init__ only.
+DOCUMENTED = '''
+class Documented:
+    """A gadget: documented in the class body."""
+
+    def __init__(self, size: int = 1) -> None:
+        """Make one.
+
+        Args:
+            size: how big.
+        """
+
+
+class InitOnly:
+    def __init__(self, size: int = 1) -> None:
+        """Documented in __init__ only."""
+
+
+class Inheriting(InitOnly):
+    """Its own words; the base's __init__ documents the base."""
+'''
+
+
+@pytest.mark.parametrize("imported", [False, True], ids=["source", "imported"])
+@pytest.mark.parametrize(
+    ("name", "docstring"),
+    [
+        (
+            "documented",
+            "A gadget: documented in the class body.\n\nMake one.\n\nArgs:\n    size: how big.",
+        ),
+        ("init_only", "Documented in __init__ only."),
+        ("inheriting", "Its own words; the base's __init__ documents the base."),
+    ],
+)
+def test_a_class_shows_its_docstring_and_its_own_inits(
+    cli, torchplug_site, journal, name, docstring, imported
+):
+    torchplug_site.add(
+        "tp-gadgets",
+        entry_points={
+            "gadget": {
+                "documented": "tp_gadgets:Documented",
+                "init_only": "tp_gadgets:InitOnly",
+                "inheriting": "tp_gadgets:Inheriting",
+            }
+        },
+        modules={"tp_gadgets": DOCUMENTED},
+    )
+    options = ["--import"] if imported else []
+    (provider,) = cli("show", "gadget", name, "--json", *options).json()["providers"]
+    assert provider["docstring"] == docstring
+    shown = cli("show", "gadget", name, *options).stdout
+    assert "\n".join(f"    {line}".rstrip() for line in docstring.splitlines()) in shown
 
 
 def test_show_and_list_import_no_plugin_module(cli, torchplug_site, journal):
@@ -129,7 +218,7 @@ def test_json_gives_every_field_per_provider(cli, torchplug_site, journal):
 
 def test_import_option_imports_the_target_and_reads_it_with_inspect(cli, torchplug_site, journal):
     add_lion(torchplug_site, journal)
-    shown = cli("show", "optimizer", "lion_fn", "--import")
+    shown = cli("show", "optimizer", "lion_fn", "--import", env={"COLUMNS": "200"})
     assert shown.returncode == 0, shown.stderr
     assert "read from     imported, read with inspect" in shown.stdout
     assert "def build_lion(params, lr: float = 0.0001" in shown.stdout
@@ -372,3 +461,59 @@ def test_a_third_party_target_is_read_from_its_installed_source():
     )
     assert found.signature.startswith("(params")
     assert Path(found.file).name == "adamw.py"
+
+
+# ----------------------------------------------------------------------------- laying out signatures
+
+
+@pytest.mark.parametrize(
+    ("signature", "parameters", "tail"),
+    [
+        ("()", [], ""),
+        ("(a, b=1, *args, c, **kw)", ["a", "b=1", "*args", "c", "**kw"], ""),
+        ("(a, /, b, *, c) -> None", ["a", "/", "b", "*", "c"], " -> None"),
+        (
+            "(betas: tuple[float, float] = (0.9, 0.99))",
+            ["betas: tuple[float, float] = (0.9, 0.99)"],
+            "",
+        ),
+        ("(sep: str = ', ', end='),')", ["sep: str = ', '", "end='),'"], ""),
+        ('(q="a\\"b, c")', ['q="a\\"b, c"'], ""),
+        (
+            "(d={'k': [1, 2]}, f=Component('norm', 'rms'))",
+            ["d={'k': [1, 2]}", "f=Component('norm', 'rms')"],
+            "",
+        ),
+        ("(x) -> dict[str, int]", ["x"], " -> dict[str, int]"),
+    ],
+    ids=[
+        "empty",
+        "varargs",
+        "markers",
+        "tuple-default",
+        "commas-in-strings",
+        "escaped-quote",
+        "calls",
+        "returns",
+    ],
+)
+def test_parameters_are_split_at_the_commas_between_them(signature, parameters, tail):
+    from torchplug.cli._signature import split_parameters
+
+    assert split_parameters(signature) == (parameters, tail)
+
+
+@pytest.mark.parametrize("text", ["", "x", "(a, b", "(a, [b)"])
+def test_text_that_is_no_signature_is_not_split(text):
+    from torchplug.cli._signature import format_definition, split_parameters
+
+    assert split_parameters(text) is None
+    assert format_definition("def f", text, 1) == f"def f{text}"  # printed as it is
+
+
+def test_a_signature_that_fits_stays_on_one_line():
+    from torchplug.cli._signature import format_definition
+
+    assert format_definition("def f", "(a, b=1) -> int", 20) == "def f(a, b=1) -> int"
+    assert format_definition("def f", "(a, b=1) -> int", 19) == "def f(\n    a,\n    b=1,\n) -> int"
+    assert format_definition("def f", "()", 1) == "def f()"

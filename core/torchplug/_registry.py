@@ -12,6 +12,7 @@ import builtins
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from fnmatch import fnmatchcase  # already imported by _preferences: costs nothing here
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ._catalog import Catalog
@@ -336,17 +337,20 @@ class Registry:
             return True
         return self.parent is not None and self.parent._is_known(category)
 
-    def list(self, category: str, *, include_deprecated: bool = False) -> builtins.list[str]:
+    def list(
+        self, category: str, pattern: str | None = None, *, include_deprecated: bool = False
+    ) -> builtins.list[str]:
         """Sorted names that `get` can be asked for in `category`; imports nothing.
 
-        Deprecated names are left out unless `include_deprecated`.
+        `pattern` keeps the names it matches, shell-style and case-sensitive (``"*adam*"``, as
+        `fnmatch.fnmatchcase`). Deprecated names are left out unless `include_deprecated`.
         """
         if not self._is_known(category):
             raise self._not_found(category, None)
         names = self._catalog.names(category, include_deprecated=include_deprecated)
         if self.parent is not None and category in self.parent.categories():
             names.update(self.parent.list(category, include_deprecated=include_deprecated))
-        return sorted(names)
+        return sorted(n for n in names if pattern is None or fnmatchcase(n, pattern))
 
     def info(self, category: str, name: str) -> ComponentInfo:
         """Provider, version, target, status and aliases of `name`; imports nothing.

@@ -16,8 +16,8 @@ sources, and with ``--check`` tells the pack's CI when they are stale:
   * it runs in the author's environment, so it may import the upstream library and read its own
     list of components (its registry, ``__all__``, subclasses of a base class);
   * every name must be a valid component name and every category a component category (not
-    ``hooks``, ``contracts`` or ``deprecated``); each target is loaded once, as ``get`` would load
-    it, so a target that does not resolve is an error here, not in a user's run;
+    ``hooks``, ``contracts``, ``deprecated`` or ``commands``); each target is loaded once, as
+    ``get`` would load it, so a target that does not resolve is an error here, not in a user's run;
   * it must be deterministic: the same installed library gives the same mapping, or ``--check``
     could never pass.
 

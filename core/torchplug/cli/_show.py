@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 
 from .. import _env
 from .._registry import Registry
@@ -12,6 +13,9 @@ from ._listing import info_json
 
 class Show:
     """Show where a component is defined, its signature and docstring, without importing it.
+
+    A signature wider than the terminal (80 columns when piped, or COLUMNS) is printed one
+    parameter a line; a class shows its own docstring and its __init__'s.
 
     example:
       torchplug show optimizer adamw
@@ -58,6 +62,7 @@ class Show:
             }
             print(json.dumps(payload, indent=2))
             return 0
+        width = shutil.get_terminal_size().columns  # COLUMNS, the terminal's, or 80
         state = f"{info.status}: {info.problem}" if info.problem else info.status
         print(f"{info.category} {info.name!r} ({state})")
         if info.aliases:
@@ -73,5 +78,5 @@ class Show:
             print(f"\nprovider      {who}" + (" [disabled]" if disabled else ""))
             if disabled and args.imported:
                 print(f"note          not imported: {_env.DISABLE} blocks {provider.distribution}")
-            print(reading.format())
+            print(reading.format(width))
         return 0

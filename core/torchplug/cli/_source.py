@@ -20,6 +20,7 @@ from typing import Any, cast
 
 from .._metadata import split_target
 from ._locate import ModuleFile, Unreadable, editable_mappings, locate_module
+from ._signature import format_definition
 
 #: Re-exports followed before giving up: deep enough for torch.nn, short of any cycle.
 _MAX_HOPS = 64
@@ -43,7 +44,7 @@ class ComponentSource:
     file: str | None = None
     line: int | None = None
     signature: str | None = None  # "(params, lr: float = 0.001)"; a class's __init__ minus self
-    docstring: str | None = None
+    docstring: str | None = None  # a class's, then its own __init__'s when that has one too
     decorators: tuple[str, ...] = ()
     reexported_by: tuple[str, ...] = ()  # modules the name was imported through, outermost first
     imported: bool = False  # read with `inspect` after importing, not from the source text
@@ -55,8 +56,9 @@ class ComponentSource:
         data["reexported_by"] = list(self.reexported_by)
         return data
 
-    def format(self) -> str:
-        """The lines ``torchplug show`` prints for one provider, under its distribution."""
+    def format(self, width: int = 80) -> str:
+        """The lines ``torchplug show`` prints for one provider, under its distribution; a
+        signature longer than `width` is printed one parameter a line."""
         lines = [f"target        {self.target}"]
         if self.module:
             via = f" (re-exported by {', '.join(self.reexported_by)})" if self.reexported_by else ""
@@ -72,7 +74,7 @@ class ComponentSource:
             lines.append("")
             lines.extend(f"@{d}" for d in self.decorators)
             keyword = "class" if self.kind == "class" else "def"
-            lines.append(f"{keyword} {name}{self.signature if self.signature is not None else ''}")
+            lines.append(format_definition(f"{keyword} {name}", self.signature or "", width))
         if self.docstring:
             lines.append("")
             lines.extend(f"    {line}".rstrip() for line in self.docstring.splitlines())
@@ -402,8 +404,10 @@ def _inherited_init(
 
 
 def _describe_class(reader: _Reader, found: _Found, node: ast.ClassDef) -> dict[str, Any]:
+    """Kind, signature and notes of a class, and the docstring of its own ``__init__`` (where many
+    classes document their parameters; an inherited one documents its base instead)."""
     notes = []
-    init = _binding(node.body, "__init__")
+    init = own = _binding(node.body, "__init__")
     if init is None:
         inherited = _inherited_init(reader, found.module, node)
         if inherited is not None:
@@ -418,7 +422,8 @@ def _describe_class(reader: _Reader, found: _Found, node: ast.ClassDef) -> dict[
             f"class {node.name} defines no readable __init__ (bases: {bases})"
             " (--import reads the imported object instead)"
         )
-    return {"kind": "class", "signature": signature, "notes": notes}
+    init_docstring = ast.get_docstring(own) if isinstance(own, _FunctionNode) else None
+    return {"kind": "class", "signature": signature, "notes": notes, "more": init_docstring}
 
 
 def _describe(reader: _Reader, target: str, found: _Found) -> ComponentSource:
@@ -452,11 +457,13 @@ def _describe(reader: _Reader, target: str, found: _Found) -> ComponentSource:
         signature = render_signature(node, drop_first=bound)
         described = {"kind": "function", "signature": signature, "notes": []}
     notes: list[str] = described.pop("notes")
+    more: str | None = described.pop("more", None)
     docstring = ast.get_docstring(node)
     if docstring is None:
         docstring, note = _runtime_docstring(reader.parsed[found.module][1], found.qualname)
         if note:
             notes.append(_with_import_hint(note))
+    docstring = "\n\n".join(dict.fromkeys(filter(None, [docstring, more]))) or None
     return ComponentSource(
         line=line,
         docstring=docstring,
@@ -540,7 +547,7 @@ def inspect_imported(target: str) -> ComponentSource:
         signature: str | None = str(inspect.signature(obj)) if kind != "module" else None
     except (TypeError, ValueError):
         signature = None
-    doc = getattr(obj, "__doc__", None)
+    doc = "\n\n".join(dict.fromkeys(filter(None, map(_cleaned_doc, _documented(obj, kind)))))
     return ComponentSource(
         target,
         kind,
@@ -549,6 +556,18 @@ def inspect_imported(target: str) -> ComponentSource:
         file=file,
         line=line,
         signature=signature,
-        docstring=inspect.cleandoc(doc) if isinstance(doc, str) else None,
+        docstring=doc or None,
         imported=True,
     )
+
+
+def _documented(obj: Any, kind: str) -> list[Any]:
+    """The objects whose docstrings describe `obj`: a class and its own ``__init__``, as read
+    from source."""
+    own_init = vars(obj).get("__init__") if kind == "class" else None
+    return [obj, own_init] if own_init is not None else [obj]
+
+
+def _cleaned_doc(obj: Any) -> str | None:
+    doc = getattr(obj, "__doc__", None)
+    return inspect.cleandoc(doc) if isinstance(doc, str) and doc.strip() else None
