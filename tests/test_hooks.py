@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 
 import pluggy
 import pytest
@@ -301,6 +302,75 @@ def test_refresh_retries_a_hook_plugin_that_failed(
     broken_hook.refresh()
     broken_hook.get("model", "resnet")
     assert journal.lines[-1] == "loaded model resnet tp_models.resnet pack"
+
+
+# ----------------------------------------------------------------------------- hook plugins using the registry
+
+GETTING_RECORDER = """\
+import torchplug
+import tp_hook_hub
+
+HELPER = tp_hook_hub.registry.get("model", "helper")
+
+@torchplug.hookimpl
+def torchplug_component_loaded(category, name):
+    {write}
+"""
+
+
+@pytest.fixture
+def getting_hook(torchplug_site: FakeSite, journal) -> Registry:
+    """A hook plugin whose module gets a component of the registry while it is being imported."""
+    torchplug_site.write_module("tp_hook_hub", "registry = None\n")
+    torchplug_site.add(
+        "pack",
+        entry_points={
+            "model": {"vit": "tp_models:vit", "resnet": "tp_models:resnet", "helper": "tp_h:h"}
+        },
+        modules={"tp_models": journal.plugin("vit", "resnet"), "tp_h": "def h(): pass\n"},
+    )
+    torchplug_site.add(
+        "hook-pack",
+        entry_points={"hooks": {"recorder": "tp_getting_recorder"}},
+        modules={
+            "tp_getting_recorder": GETTING_RECORDER.format(
+                write=journal.write("f'loaded {category} {name}'")
+            )
+        },
+    )
+    import tp_hook_hub
+
+    tp_hook_hub.registry = torchplug_site.registry()
+    return tp_hook_hub.registry
+
+
+def test_a_hook_plugin_that_gets_a_component_while_imported_is_not_reported_broken(
+    getting_hook: Registry,
+) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        getting_hook.get("model", "vit")
+        report = getting_hook.check(deep=True)
+    assert report.broken == []
+
+
+def test_a_hook_plugin_that_gets_a_component_while_imported_hears_later_loads(
+    getting_hook: Registry, journal
+) -> None:
+    getting_hook.get("model", "vit")
+    getting_hook.get("model", "resnet")
+    assert [line for line in journal.lines if line.startswith("loaded")] == [
+        "loaded model vit",
+        "loaded model resnet",
+    ]
+
+
+def test_a_hook_plugin_that_gets_a_component_while_imported_is_registered_once(
+    getting_hook: Registry,
+) -> None:
+    getting_hook.get("model", "vit")
+    assert getting_hook.plugin_manager.has_plugin("hook-pack:recorder")
+    assert len(getting_hook.plugin_manager.get_plugins()) == 1
 
 
 # ----------------------------------------------------------------------------- markers

@@ -11,7 +11,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from torchplug import Registry
+from torchplug import PluginLoadError, Registry
 from torchplug.testing import FakeSite
 
 THREADS = 32
@@ -211,3 +211,156 @@ def test_refresh_while_a_hook_plugin_registers_during_its_import_does_not_deadlo
     join_all([releaser, refresher, getter])
     assert not any(t.is_alive() for t in (releaser, refresher, getter))
     assert registry.get("model", "from-hook-plugin") is len
+
+
+# ----------------------------------------------------------------------------- cycles, never a hang
+
+CYCLE_HUB = """\
+import threading
+registry = None
+started = {name: threading.Event() for name in ("a", "b", "x", "h", "pkg", "m")}
+"""
+
+
+def waits_for(other: str, then: str) -> str:
+    """Module source: say this import has started, wait until `other`'s has too, then `then`."""
+    return (
+        "import tp_cycle_hub as hub\n"
+        "hub.started[__name__.rpartition('_')[2]].set()\n"
+        f"hub.started[{other!r}].wait(5)\n"
+        f"{then}\n"
+    )
+
+
+@pytest.fixture
+def cycle_hub(torchplug_site: FakeSite) -> ModuleType:
+    torchplug_site.write_module("tp_cycle_hub", CYCLE_HUB)
+    return importlib.import_module("tp_cycle_hub")
+
+
+def two_plugins_getting_each_other(site: FakeSite, hub: ModuleType, *, defined_first: bool):
+    """``model a`` and ``model b`` whose modules each get the other's while being imported, once
+    both imports have started (so two threads hold one plugin each when they ask)."""
+    for me, other in (("a", "b"), ("b", "a")):
+        build = f"def build():\n    return {me!r}\n"
+        get = f"OTHER = hub.registry.get('model', {other!r})\n"
+        body = build + waits_for(other, get) if defined_first else waits_for(other, get) + build
+        site.add(
+            f"pack-{me}",
+            entry_points={"model": {me: f"tp_cycle_{me}:build"}},
+            modules={f"tp_cycle_{me}": body},
+        )
+    hub.registry = site.registry()
+    return hub.registry
+
+
+def get_from_threads(registry: Registry, names: list[str]) -> tuple[dict[str, Any], list[Any]]:
+    results: dict[str, Any] = {}
+
+    def get(name: str) -> None:
+        try:
+            results[name] = registry.get("model", name)
+        except BaseException as exc:
+            results[name] = exc
+
+    threads = [threading.Thread(target=get, args=(n,), daemon=True) for n in names]
+    for thread in threads:
+        thread.start()
+    join_all(threads)
+    return results, threads
+
+
+def test_two_plugins_getting_each_other_from_two_threads_do_not_deadlock(
+    torchplug_site: FakeSite, cycle_hub: ModuleType
+) -> None:
+    registry = two_plugins_getting_each_other(torchplug_site, cycle_hub, defined_first=False)
+    _, threads = get_from_threads(registry, ["a", "b"])
+    assert not any(t.is_alive() for t in threads)
+
+
+def test_a_cycle_between_plugins_is_a_circular_import_error_naming_both(
+    torchplug_site: FakeSite, cycle_hub: ModuleType
+) -> None:
+    registry = two_plugins_getting_each_other(torchplug_site, cycle_hub, defined_first=False)
+    results, _ = get_from_threads(registry, ["a", "b"])
+    assert sorted(results) == ["a", "b"]
+    for error in results.values():
+        assert isinstance(error, PluginLoadError) and isinstance(error, ImportError)
+        assert "circular import among plugins" in str(error)
+        assert "model 'a' (pack-a)" in str(error) and "model 'b' (pack-b)" in str(error)
+
+
+def test_a_cycle_of_plugins_in_one_thread_is_a_circular_import_error(
+    torchplug_site: FakeSite, cycle_hub: ModuleType
+) -> None:
+    registry = two_plugins_getting_each_other(torchplug_site, cycle_hub, defined_first=False)
+    cycle_hub.started["b"].set()
+    cycle_hub.started["a"].set()
+    with pytest.raises(PluginLoadError, match="circular import among plugins"):
+        registry.get("model", "a")
+
+
+def test_plugins_getting_each_others_defined_builders_from_two_threads_both_load(
+    torchplug_site: FakeSite, cycle_hub: ModuleType
+) -> None:
+    """As ``from m import name`` in a circular import: what is already defined may be used."""
+    registry = two_plugins_getting_each_other(torchplug_site, cycle_hub, defined_first=True)
+    results, _ = get_from_threads(registry, ["a", "b"])
+    assert results["a"]() == "a"
+    assert results["b"]() == "b"
+
+
+def test_a_hook_plugin_and_a_plugin_getting_each_other_do_not_deadlock(
+    torchplug_site: FakeSite, cycle_hub: ModuleType
+) -> None:
+    """Thread 1 imports x, whose module gets y, which is then announced to the hook plugins;
+    thread 2's first load makes the relay import hook plugin h, whose module gets x."""
+    torchplug_site.add(
+        "pack",
+        entry_points={
+            "model": {"x": "tp_cycle_x:build", "y": "tp_cycle_y:build", "z": "tp_cycle_z:build"},
+            "hooks": {"h": "tp_cycle_h"},
+        },
+        modules={
+            "tp_cycle_x": waits_for("h", "hub.registry.get('model', 'y')\ndef build(): pass"),
+            "tp_cycle_y": "def build(): pass\n",
+            "tp_cycle_z": "def build(): pass\n",
+            "tp_cycle_h": waits_for("x", "hub.registry.get('model', 'x')"),
+        },
+    )
+    cycle_hub.registry = registry = torchplug_site.registry()
+    results, threads = get_from_threads(registry, ["x", "z"])
+    assert not any(t.is_alive() for t in threads)
+    assert callable(results["z"])
+
+
+def test_a_package_init_getting_its_own_submodules_plugin_does_not_deadlock(
+    torchplug_site: FakeSite, cycle_hub: ModuleType
+) -> None:
+    """A cycle through Python's own import lock: thread 1 imports the package, whose __init__
+    gets ``model m``; thread 2 gets m, whose module imports from that package."""
+    torchplug_site.add(
+        "pack",
+        entry_points={"model": {"m": "tp_cycle_pkg.tp_cycle_m:build"}},
+        modules={
+            "tp_cycle_pkg.__init__": waits_for("m", "M = hub.registry.get('model', 'm')"),
+            "tp_cycle_pkg.tp_cycle_m": waits_for("pkg", "from tp_cycle_pkg import helpers")
+            + "def build(): pass\n",
+            "tp_cycle_pkg.helpers": "",
+        },
+    )
+    cycle_hub.registry = registry = torchplug_site.registry()
+    imported: list[BaseException | ModuleType] = []
+
+    def import_the_package() -> None:
+        try:
+            imported.append(importlib.import_module("tp_cycle_pkg"))
+        except BaseException as exc:  # the cycle's error, in the thread that closes it
+            imported.append(exc)
+
+    importer = threading.Thread(target=import_the_package, daemon=True)
+    importer.start()
+    results, threads = get_from_threads(registry, ["m"])
+    join_all([importer])
+    assert not any(t.is_alive() for t in [importer, *threads])
+    assert "circular import among plugins" in str([*imported, *results.values()])

@@ -18,7 +18,7 @@ from ._errors import ComponentNotFoundError, DuplicateComponentError
 from ._hooks import HookRelay
 from ._index import SourceIndex, SourceKey, index_sources, loaded_sources
 from ._info import ComponentInfo, DistributionInfo
-from ._loading import Provider, Source, importing_now
+from ._loading import Provider, Source, forget_failures, importing_now
 from ._metadata import InstalledIndex, find_entry_points
 from ._names import RESERVED_CATEGORIES, normalize_distribution, not_found_hint, split_qualified
 from ._preferences import PreferenceRule, Preferences
@@ -107,10 +107,9 @@ class Catalog:
 
     def refresh(self) -> None:
         importlib.invalidate_caches()
+        forget_failures()  # dependencies that failed to import may be imported again
         with self.lock:
             self._scan(previous=self._tables)
-        # Outside the lock: the relay holds its own lock while importing hook plugins, which may
-        # register components (relay lock, then this lock). Never the reverse.
         self.relay.reset_failures()
 
     def set_autoload(self, enabled: bool | None) -> None:
@@ -156,6 +155,7 @@ class Catalog:
             for each in names:
                 self._check_free(category, each, obj, target, override)
             source = Source(Provider(None, None, target), obj=obj)
+            source.registered_by = loading[-1].provider if (loading := importing_now()) else None
             source.names.extend(names)
             local_names = self.local.setdefault(category, {})
             for each in names:

@@ -64,20 +64,60 @@ class DuplicateComponentError(TorchplugError, ValueError):
 class PluginLoadError(TorchplugError, ImportError):
     """Importing an entry point failed; the original exception is chained as `__cause__`.
 
-    The message names the entry point as its pack declares it and how to block the pack.
+    Whatever the import raised becomes this error, `SystemExit` and `KeyboardInterrupt` included
+    (a real Ctrl-C of the user is let through). The message names the entry point as its pack
+    declares it and what to do: fix or block the pack when the failure is its own, or repair
+    what really failed when it is not (a dependency, another distribution's metadata).
 
     Attributes:
         category: The category of the name.
         name: The name whose provider failed to load.
+        distribution: The pack that declares the entry point.
+        dependency: The module outside that pack whose import raised (``"torch"``), or None when
+            the pack's own code failed.
+        culprit: The distribution at fault, where it is known: the pack, the one that provides
+            `dependency`, or the one whose unreadable metadata made the import fail.
     """
 
-    def __init__(self, message: str, *, category: str, name: str) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        category: str,
+        name: str,
+        distribution: str | None = None,
+        culprit: str | None = None,
+        dependency: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.category = category
         self.name = name
+        self.distribution = distribution
+        self.culprit = culprit
+        self.dependency = dependency
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class CircularImportError(PluginLoadError):
+    """Plugins that need each other while being imported: reported instead of a deadlock.
+
+    Raised where a plugin is asked for while it is itself being imported (in this thread, or by
+    a thread that waits for this one), it is not remembered: that import may still finish, and
+    a later `get` returns the plugin. A plugin whose own import failed on the cycle is remembered
+    as broken like any other.
+
+    Attributes:
+        cycle: The plugins (and modules) on the way, as ``"model 'a' (pack-a) -> model 'b'
+            (pack-b) -> model 'a' (pack-a)"``.
+    """
+
+    def __init__(
+        self, message: str, *, category: str, name: str, distribution: str | None, cycle: str
+    ) -> None:
+        super().__init__(message, category=category, name=name, distribution=distribution)
+        self.cycle = cycle
 
 
 class NoProvenanceError(TorchplugError, LookupError):

@@ -1,21 +1,32 @@
-"""Providers of components and their lazy, once-only loading.
+"""Providers of components and their lazy, once-only, contained loading.
 
 A `Source` is one loadable thing: an installed entry point (imported on first use) or an object
 registered in-process; `Provider` is the read-only view of who provides it. This layer imports
 what an entry point names and knows nothing of categories' meaning, resolution or registries.
+
+Loading a plugin is contained: whatever its import raises (``sys.exit()``, ``KeyboardInterrupt``
+and other `BaseException` included) becomes a `PluginLoadError` naming the distribution, and is
+remembered so that the module is not imported again; only a real Ctrl-C of the user goes through.
+Plugins that need each other while being imported get a `CircularImportError`, never a deadlock.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from ._errors import PluginLoadError
+from ._blame import Blame, blame
+from ._errors import CircularImportError, PluginLoadError
+from ._locks import CycleLock, LockCycle
 from ._metadata import EntryRecord, split_target
 
 _UNLOADED: Any = object()
+_MISSING: Any = object()
 # The sources this thread is importing right now, innermost last: a module that registers its own
 # component while being imported is recognised by this, not by comparing target strings.
 _importing = threading.local()
@@ -23,7 +34,9 @@ _importing = threading.local()
 
 def importing_now() -> list[Source]:
     """The sources whose import is in progress on this thread."""
-    stack: list[Source] = getattr(_importing, "stack", [])
+    stack: list[Source] | None = getattr(_importing, "stack", None)
+    if stack is None:
+        stack = _importing.stack = []
     return stack
 
 
@@ -67,7 +80,17 @@ def describe_entry(record: EntryRecord, namespace: str) -> str:
 class Source:
     """One loadable provider; loads at most once, even when many threads ask at the same time."""
 
-    __slots__ = ("_error", "_lock", "names", "obj", "provider", "record")
+    __slots__ = (
+        "_abandoned",
+        "_error",
+        "_lock",
+        "_problem",
+        "names",
+        "obj",
+        "provider",
+        "record",
+        "registered_by",
+    )
 
     def __init__(
         self, provider: Provider, *, record: EntryRecord | None = None, obj: Any = _UNLOADED
@@ -76,9 +99,14 @@ class Source:
         self.record = record
         self.obj = obj
         self.names: list[str] = []  # every name this provider answers to (aliases included)
+        # For a local registration made while a plugin was being imported: that plugin.
+        self.registered_by: Provider | None = None
         self._error: PluginLoadError | None = None
-        # Re-entrant: a plugin module may call `get`/`register` on this very source while importing.
-        self._lock = threading.RLock()
+        self._problem: str | None = None  # why the import failed, in one line
+        self._abandoned: str | None = None  # why nobody waits for an import that never ended
+        # Re-entrant, and a wait for it that would close a cycle raises instead of hanging.
+        label = f"{record.category} {record.name!r} ({record.distribution})" if record else ""
+        self._lock = CycleLock(label or provider.target)
 
     @classmethod
     def from_entry(cls, record: EntryRecord) -> Source:
@@ -94,52 +122,211 @@ class Source:
         return self._error is not None
 
     @property
+    def error(self) -> PluginLoadError | None:
+        """The remembered failure of its import, if it failed."""
+        return self._error
+
+    @property
+    def importing_thread(self) -> int | None:
+        """The thread importing it right now, if any."""
+        return self._lock.owner
+
+    @property
     def static_problem(self) -> str | None:
         """A problem known from metadata alone (a malformed target), or a failure of an earlier load."""
         if self.record is not None and self.record.problem:
             return self.record.problem
-        return str(self._error.__cause__) if self._error is not None else None
+        return self._problem
+
+    def abandon(self, why: str) -> None:
+        """Stop waiting for an import that does not end: later loads fail at once with `why`
+        while it runs (and succeed if it ever finishes)."""
+        self._abandoned = why
+        if self.record is not None:
+            _hung_modules[_module_of(self.record.value)] = why
 
     def load(self, category: str, name: str, namespace: str) -> tuple[Any, bool]:
         """The provided object and whether this call imported it; failures raise PluginLoadError."""
         if self.obj is not _UNLOADED:
             return self.obj, False
-        with self._lock:
+        if self._error is not None:
+            raise self._error.with_traceback(None)
+        record = self.record
+        assert record is not None, "local sources are created loaded"
+        stack = importing_now()
+        if self in stack:  # its own import needs it: Python would hand out the partial module
+            cycle = [s._lock.label for s in stack[stack.index(self) :]]
+            return self._partial(category, name, namespace, [*cycle, self._lock.label]), False
+        if (self._abandoned is not None and self._lock.owner is not None) or _hung(record.value):
+            raise self._never_finished(category, name, namespace)
+        try:
+            self._lock.acquire()
+        except LockCycle as cycle:
+            return self._partial(category, name, namespace, cycle.chain), False
+        try:
             if self.obj is not _UNLOADED:
                 return self.obj, False
             if self._error is not None:
-                raise self._error
-            assert self.record is not None, "local sources are created loaded"
-            stack = getattr(_importing, "stack", None)
-            if stack is None:
-                stack = _importing.stack = []
+                raise self._error.with_traceback(None)
             stack.append(self)
             try:
-                obj = import_target(self.record.value)
-            except Exception as exc:
-                self._error = self._load_error(category, name, namespace, exc)
-                raise self._error from exc
+                self.obj = self._import(category, name, namespace)
             finally:
                 stack.pop()
-            self.obj = obj
             return self.obj, True
+        finally:
+            self._lock.release()
+
+    def _import(self, category: str, name: str, namespace: str) -> Any:
+        record = self.record
+        assert record is not None
+        module = _module_of(record.value)
+        try:
+            with _interrupts() as ctrl_c:
+                return import_target(record.value)
+        except BaseException as exc:
+            if ctrl_c.pressed:
+                raise  # the user's Ctrl-C stops the program; nothing about the plugin is learnt
+            if _initializing(module):
+                # Its module is still being imported further up (a cycle through Python's own
+                # imports): this import did not fail, it came too early. Not remembered.
+                cycle = f"{self._lock.label} -> module {module!r}, still being imported"
+                raise self._circular(category, name, namespace, cycle) from exc
+            self._error = self._load_error(category, name, namespace, exc)
+            raise self._error from exc
+
+    def _partial(self, category: str, name: str, namespace: str, cycle: list[str]) -> Any:
+        """What a circular import may use, as Python's ``from module import name`` in a cycle
+        does: the attribute if the partly imported module already defines it; else the error."""
+        assert self.record is not None
+        try:
+            module_name, attr_path = split_target(self.record.value)
+        except ValueError:
+            attr_path = None
+        obj = sys.modules.get(module_name) if attr_path else None
+        for part in (attr_path or "").split(".") if obj is not None else ():
+            obj = getattr(obj, part, _MISSING)
+            if obj is _MISSING:
+                break
+        if obj is not None and obj is not _MISSING:
+            return obj
+        raise self._circular(category, name, namespace, " -> ".join(cycle))
+
+    def _circular(
+        self, category: str, name: str, namespace: str, cycle: str
+    ) -> CircularImportError:
+        record = self.record
+        assert record is not None
+        return CircularImportError(
+            f"Cannot load {category} {name!r} from distribution {record.distribution} "
+            f"{record.version}, entry point {describe_entry(record, namespace)}: "
+            f"{_cycle_text(cycle)}",
+            category=category,
+            name=name,
+            distribution=record.distribution,
+            cycle=cycle,
+        )
+
+    def _never_finished(self, category: str, name: str, namespace: str) -> PluginLoadError:
+        record = self.record
+        assert record is not None
+        why = self._abandoned or _hung_modules.get(_module_of(record.value), "")
+        return PluginLoadError(
+            f"Cannot load {category} {name!r} from distribution {record.distribution} "
+            f"{record.version}, entry point {describe_entry(record, namespace)}: {why}. Fix that "
+            f"distribution, or block it with TORCHPLUG_DISABLE={record.distribution}.",
+            category=category,
+            name=name,
+            distribution=record.distribution,
+        )
 
     def _load_error(
         self, category: str, name: str, namespace: str, exc: BaseException
     ) -> PluginLoadError:
         record = self.record
         assert record is not None
-        error = PluginLoadError(
+        what = _what_it_did(exc)
+        found = exc.blame if isinstance(exc, _RefusedImport) else _blame(exc, record)
+        if isinstance(exc, CircularImportError):
+            found = None
+        entry = describe_entry(record, namespace)
+        start = (
             f"Cannot load {category} {name!r} from distribution {record.distribution} "
-            f"{record.version}, entry point {describe_entry(record, namespace)}: "
-            f"{type(exc).__name__}: {str(exc).rstrip('.')}. Fix or reinstall that distribution, "
-            "or block it with "
-            f"TORCHPLUG_DISABLE={record.distribution}.",
+            f"{record.version}, entry point {entry}: "
+        )
+        if isinstance(exc, CircularImportError):  # its module failed on a cycle: remembered
+            self._problem = _cycle_text(exc.cycle)
+            message = start + self._problem
+        elif found is None:
+            self._problem = what
+            message = (
+                f"{start}{what.rstrip('.')}. Fix or reinstall that distribution, or block it "
+                f"with TORCHPLUG_DISABLE={record.distribution}."
+            )
+        else:
+            self._problem = f"{found.explain()}: {what}"
+            message = (
+                f"{start}{found.explain()}: {what.rstrip('.')}. {found.fix(record.distribution)}"
+            )
+            if found.dependency is not None:
+                _refuse_reimport(found.dependency, found, what)
+        error = PluginLoadError(
+            message,
             category=category,
             name=name,
+            distribution=record.distribution,
+            culprit=found.culprit if found and found.culprit else record.distribution,
+            dependency=found.dependency if found else None,
         )
         error.__cause__ = exc
         return error
+
+
+def _cycle_text(cycle: str) -> str:
+    return (
+        f"circular import among plugins ({cycle}): a plugin is needed while it is itself being "
+        "imported. Move the registry.get(...) that needs it from the module's top level into the "
+        "function that uses it, or define what is needed before that call."
+    )
+
+
+def _blame(exc: BaseException, record: EntryRecord) -> Blame | None:
+    try:
+        return blame(exc, record.distribution, _module_of(record.value))
+    except Exception:  # explaining a failure must never replace it with another
+        return None
+
+
+def _what_it_did(exc: BaseException) -> str:
+    """The failure in one line; the ways a module's import may try to end the process say so."""
+    if isinstance(exc, SystemExit):
+        return f"it called sys.exit({exc.code!r}) while being imported"
+    if isinstance(exc, KeyboardInterrupt):
+        return "it raised KeyboardInterrupt while being imported (no Ctrl-C was pressed)"
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _module_of(value: str) -> str:
+    try:
+        return split_target(value)[0]
+    except ValueError:
+        return value
+
+
+def _hung(value: str) -> bool:
+    module = _module_of(value)
+    return module in _hung_modules and _initializing(module)
+
+
+def _initializing(module: str) -> bool:
+    """True while `module` (or a package above it) is in the middle of its own import."""
+    parts = module.split(".")
+    for depth in range(len(parts), 0, -1):
+        found = sys.modules.get(".".join(parts[:depth]))
+        if getattr(getattr(found, "__spec__", None), "_initializing", False):
+            return True
+    return False
 
 
 def import_target(value: str) -> Any:
@@ -152,3 +339,133 @@ def import_target(value: str) -> Any:
     for part in (attr_path or "").split(".") if attr_path else ():
         obj = getattr(obj, part)
     return obj
+
+
+def import_contained(value: str) -> Any:
+    """`import_target`, with what the import raises turned into an `Exception`: for readers that
+    import a plugin outside any registry (``torchplug show --import``). A real Ctrl-C goes through."""
+    with _interrupts() as ctrl_c:
+        try:
+            return import_target(value)
+        except Exception:
+            raise
+        except BaseException as exc:
+            if ctrl_c.pressed:
+                raise
+            raise RuntimeError(_what_it_did(exc)) from exc
+
+
+# ----------------------------------------------------------------------------- Ctrl-C
+
+
+class _CtrlC:
+    pressed = False
+
+
+_watch_depth = 0
+_watch = _CtrlC()
+
+
+@contextmanager
+def _interrupts() -> Iterator[_CtrlC]:
+    """Around a plugin's import: notes whether the user pressed Ctrl-C (SIGINT reached the
+    process), which is the only KeyboardInterrupt a plugin's import may let through.
+
+    Signal handlers run on the main thread only; a KeyboardInterrupt raised in another thread's
+    import is always the plugin's own. The previous handler still runs: ours only takes note.
+    """
+    global _watch_depth, _watch
+    if threading.current_thread() is not threading.main_thread():
+        yield _CtrlC()
+        return
+    import signal
+
+    if _watch_depth:  # a nested import: the outermost one watches
+        _watch_depth += 1
+        try:
+            yield _watch
+        finally:
+            _watch_depth -= 1
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if not callable(previous):  # ignored, default (the process dies) or set outside Python
+        yield _CtrlC()
+        return
+    watch = _watch = _CtrlC()
+
+    def note(signum: int, frame: Any) -> Any:
+        try:
+            return previous(signum, frame)
+        except KeyboardInterrupt:
+            watch.pressed = True
+            raise
+
+    signal.signal(signal.SIGINT, note)
+    _watch_depth = 1
+    try:
+        yield watch
+    finally:
+        _watch_depth = 0
+        if signal.getsignal(signal.SIGINT) is note:  # unless the plugin installed its own
+            signal.signal(signal.SIGINT, previous)
+
+
+# ----------------------------------------------------------------------------- failed dependencies
+
+# Dependencies whose import failed inside a plugin's import, and why. Importing one again would
+# execute its top level again over the half of it that did import, which native extensions do
+# not survive (torch crashes the process); a later plugin that needs it fails at once instead.
+_refused: dict[str, str] = {}
+_refused_blame: dict[str, Blame] = {}
+# Modules whose import a deep check stopped waiting for: loading them again would wait as well.
+_hung_modules: dict[str, str] = {}
+
+
+class _RefusedImport(ImportError):
+    def __init__(self, message: str, *, name: str, blame: Blame) -> None:
+        super().__init__(message, name=name)
+        self.blame = blame
+
+
+class _RefuseReimport:
+    """A meta path finder that refuses, during plugin imports only, the failed dependencies."""
+
+    @staticmethod
+    def find_spec(fullname: str, path: Any = None, target: Any = None) -> None:
+        if not _refused or not importing_now():
+            return None
+        parts = fullname.split(".")
+        for depth in range(1, len(parts) + 1):
+            module = ".".join(parts[:depth])
+            if module in _refused:
+                raise _RefusedImport(
+                    f"{module} failed to import earlier in this process and is not imported "
+                    f"again: {_refused[module]}",
+                    name=fullname,
+                    blame=_refused_blame[module],
+                )
+        return None
+
+
+_FINDER = _RefuseReimport()
+
+
+def _refuse_reimport(module: str, found: Blame, why: str) -> None:
+    if module in sys.modules:
+        return  # it did import: the failure was elsewhere
+    _refused[module] = why
+    _refused_blame[module] = found
+    if _FINDER not in sys.meta_path:
+        sys.meta_path.insert(0, _FINDER)
+
+
+def forget_failures() -> None:
+    """Allow failed dependencies to be imported again (a registry's `refresh`)."""
+    from ._blame import forget
+
+    _refused.clear()
+    _refused_blame.clear()
+    _hung_modules.clear()
+    forget()
+    if _FINDER in sys.meta_path:
+        sys.meta_path.remove(_FINDER)

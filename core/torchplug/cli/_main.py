@@ -230,6 +230,11 @@ def main(argv: Sequence[str] | None = None, registry: Registry | None = None) ->
         return 2
     except BrokenPipeError:  # `torchplug list | head`
         return 0
+    except KeyboardInterrupt:  # the user's Ctrl-C (a plugin's own KeyboardInterrupt is contained)
+        if show_traceback:
+            raise
+        print("torchplug: interrupted", file=sys.stderr)
+        return 130
 
 
 def _command_position(args: list[str]) -> int:
