@@ -85,9 +85,18 @@ def test_a_fresh_registry_is_served_from_the_cache_file_without_rewriting_it(
 def test_a_fresh_registry_answers_from_the_cache_not_from_the_metadata(
     site: FakeSite, cache: Path
 ) -> None:
+    """A distribution that provides nothing is not read again: only a scan would see that it
+    was edited in place (the documented limitation; pip never does this)."""
+    site.add("quiet-pack", entry_points={})
+    site.registry().list("model")
+    rewrite_in_place(site, "quiet-pack", f"[{site.namespace}.model]\nb = tp_quiet:b\n")
+    assert site.registry().list("model") == ["a"]
+
+
+def test_an_in_place_edit_of_a_providers_entry_points_is_seen(site: FakeSite, cache: Path) -> None:
     site.registry().list("model")
     rewrite_in_place(site, "cached-pack", f"[{site.namespace}.model]\nb = tp_cached:b\n")
-    assert site.registry().list("model") == ["a"]
+    assert site.registry().list("model") == ["b"]
 
 
 def test_refresh_rescans_even_when_the_cache_file_is_valid(site: FakeSite, cache: Path) -> None:
@@ -202,6 +211,126 @@ def test_a_damaged_cache_file_is_rebuilt(site: FakeSite, cache: Path, damage: st
     file.write_text(DAMAGE[damage](valid), "utf-8", errors="surrogateescape")
     site.registry().list("model")
     assert json.loads(file.read_text("utf-8"))["index"] == json.loads(valid)["index"]
+
+
+# ----------------------------------------------------------------------------- forgeries
+
+
+def _forge(valid: str, change) -> str:
+    data = json.loads(valid)
+    change(data["index"])
+    return json.dumps(data)
+
+
+def _retarget(index: dict) -> None:
+    index["entries"][0][2] = "os:system"
+
+
+def _add_entry(index: dict) -> None:
+    index["entries"].append(
+        [*index["entries"][0][:1], "evil", "os:system", *index["entries"][0][3:]]
+    )
+
+
+def _move(index: dict) -> None:
+    """Point the provider at another folder, one a forger could write (not on sys.path)."""
+    for record in [*index["entries"], *index["distributions"]]:
+        location = Path(record[-2] if record in index["entries"] else record[-1])
+        moved = str(location.parent.parent / "elsewhere" / location.name)
+        if record in index["entries"]:
+            record[-2] = moved
+        else:
+            record[-1] = moved
+
+
+def _rename(index: dict) -> None:
+    """Claim that the folder belongs to another distribution."""
+    for record in index["entries"]:
+        record[3] = "torchplug-torch"
+    for record in index["distributions"]:
+        record[0] = "torchplug-torch"
+
+
+def _hide_a_problem(index: dict) -> None:
+    index["entries"][0][2] = "not a target"
+
+
+#: Hand-written index files that would make `get` import what no installed metadata declares.
+FORGERIES = {
+    "target-replaced": _retarget,
+    "entry-added": _add_entry,
+    "provider-moved-off-the-path": _move,
+    "provider-renamed": _rename,
+    "malformed-target-without-its-problem": _hide_a_problem,
+}
+
+
+@pytest.mark.parametrize("forgery", list(FORGERIES))
+def test_a_forged_cache_file_is_not_believed(
+    site: FakeSite, cache: Path, monkeypatch: pytest.MonkeyPatch, forgery: str
+) -> None:
+    site.registry().list("model")
+    (file,) = index_files(cache)
+    file.write_text(_forge(file.read_text("utf-8"), FORGERIES[forgery]), "utf-8")
+    registry = site.registry()
+    assert registry.info("model", "a").target == "tp_cached:a"
+    assert registry.list("model") == ["a"]
+    assert answer(registry) == uncached_answer(site, monkeypatch)
+
+
+def test_a_forged_cache_file_is_replaced_by_a_scan(site: FakeSite, cache: Path) -> None:
+    site.registry().list("model")
+    (file,) = index_files(cache)
+    valid = file.read_text("utf-8")
+    file.write_text(_forge(valid, _retarget), "utf-8")
+    site.registry().list("model")
+    assert json.loads(file.read_text("utf-8"))["index"] == json.loads(valid)["index"]
+
+
+# ----------------------------------------------------------------------------- legacy egg-info
+
+SETUP_PY = """\
+from setuptools import setup
+
+setup(
+    name="tp-legacy",
+    version="{version}",
+    packages=["tp_legacy"],
+    entry_points={{"{namespace}.model": {entries!r}}},
+)
+"""
+
+
+def test_a_legacy_install_refreshed_with_setup_py_egg_info_is_seen(
+    torchplug_site: FakeSite, cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``setup.py develop`` leaves an egg-info folder in the project, on sys.path; ``setup.py
+    egg_info`` rewrites its files in place, which changes no sys.path entry's modification time."""
+    pytest.importorskip("setuptools")
+    project = tmp_path / "project"
+    (project / "tp_legacy").mkdir(parents=True)
+    (project / "tp_legacy" / "__init__.py").write_text("def one(): pass\ndef two(): pass\n")
+
+    def egg_info(version: str, *entries: str) -> None:
+        setup = SETUP_PY.format(
+            version=version, namespace=torchplug_site.namespace, entries=list(entries)
+        )
+        (project / "setup.py").write_text(setup, encoding="utf-8")
+        made = subprocess.run(
+            [sys.executable, "setup.py", "-q", "egg_info"],
+            cwd=project,
+            capture_output=True,
+            text=True,
+        )
+        assert made.returncode == 0, made.stderr
+
+    egg_info("1.0", "one = tp_legacy:one")
+    monkeypatch.syspath_prepend(str(project))
+    assert torchplug_site.registry().list("model") == ["one"]
+    egg_info("1.1", "one = tp_legacy:one", "two = tp_legacy:two")
+    registry = torchplug_site.registry()
+    assert registry.list("model") == ["one", "two"]
+    assert registry.info("model", "two").version == "1.1"
 
 
 # ----------------------------------------------------------------------------- unwritable

@@ -204,6 +204,19 @@ def test_a_distribution_found_twice_on_the_path_counts_once_and_the_first_wins(
     index = find_entry_points(torchplug_site.namespace)
     assert [(r.value, r.version) for r in index.entries] == [("tp_new:m", "2.0")]
     assert [d.version for d in index.distributions] == ["2.0"]
+    (hidden,) = index.problems  # the later copy declares something else: say it is ignored
+    assert hidden.severity == "warning"
+    assert hidden.location == str(torchplug_site.dist_info("my-pack", "1.0"))
+
+
+def test_the_same_distribution_seen_twice_with_the_same_entry_points_is_not_reported(
+    torchplug_site: FakeSite, second_site: FakeSite
+) -> None:
+    """As setuptools' editable installs are: a dist-info in site-packages, an egg-info in src."""
+    torchplug_site.add("my-pack", "1.0", entry_points={"model": {"m": "tp_m:m"}})
+    second_site.add("my-pack", "1.0", entry_points={"model": {"m": "tp_m:m"}})
+    index = find_entry_points(torchplug_site.namespace)
+    assert len(index.entries) == 1
     assert index.problems == ()
 
 
@@ -266,3 +279,41 @@ def test_the_scan_reads_only_the_given_path(torchplug_site: FakeSite, tmp_path: 
     empty = tmp_path / "empty"
     empty.mkdir()
     assert find_entry_points(torchplug_site.namespace, [str(empty)]).entries == ()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"not a zip at all", b"PK\x03\x04 a truncated archive"],
+    ids=["garbage", "truncated"],
+)
+def test_a_corrupt_zip_on_the_path_is_reported_as_a_warning(
+    torchplug_site: FakeSite, tmp_path: Path, content: bytes
+) -> None:
+    archive = tmp_path / "broken.zip"
+    archive.write_bytes(content)
+    index = find_entry_points(torchplug_site.namespace, [str(torchplug_site.root), str(archive)])
+    (problem,) = index.problems
+    assert (problem.location, problem.severity) == (str(archive), "warning")
+    assert "not a readable zip archive" in problem.message
+
+
+def test_a_readable_zip_on_the_path_is_not_reported(
+    torchplug_site: FakeSite, tmp_path: Path
+) -> None:
+    import zipfile
+
+    archive = tmp_path / "fine.zip"
+    with zipfile.ZipFile(archive, "w") as writing:
+        writing.writestr("tp_zipped.py", "x = 1\n")
+    index = find_entry_points(torchplug_site.namespace, [str(archive)])
+    assert index.problems == ()
+
+
+def test_check_warns_of_a_hidden_copy_naming_both(
+    torchplug_site: FakeSite, second_site: FakeSite
+) -> None:
+    torchplug_site.add("my-pack", "1.0", entry_points={"model": {"old": "tp_old:m"}})
+    second_site.add("my-pack", "2.0", entry_points={"model": {"new": "tp_new:m"}})
+    (warning,) = torchplug_site.registry().check().warnings
+    assert warning.location == str(torchplug_site.dist_info("my-pack", "1.0"))
+    assert str(second_site.dist_info("my-pack", "2.0")) in warning.message

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from types import FrameType, TracebackType
 
+from ._metadata import folder_name
 from ._names import normalize_distribution
 
 _METADATA_SUFFIXES = (".dist-info", ".egg-info")
@@ -87,7 +88,7 @@ def blame(exc: BaseException, pack: str, target_module: str) -> Blame | None:
         dependency,
         owner,
         location,
-        _distribution_of_folder(location) if location else None,
+        folder_name(location) if location else None,
     )
 
 
@@ -128,14 +129,6 @@ def _unreadable_metadata(exc: BaseException) -> str | None:
                 return str(path)
         current = current.__cause__ or current.__context__
     return None
-
-
-def _distribution_of_folder(location: str) -> str:
-    """``.../bad_pack-1.0.dist-info`` -> ``bad-pack``, as importlib-metadata names it."""
-    name = location.rstrip("/\\").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
-    for suffix in _METADATA_SUFFIXES:
-        name = name.removesuffix(suffix)
-    return normalize_distribution(name.split("-")[0])
 
 
 def _distributions_of(top_module: str, *, names_only: bool = False) -> list[str]:

@@ -1,10 +1,15 @@
 """An on-disk cache of the installed index, so a process lists names without scanning every distribution.
 
-A hit is validated in O(len(sys.path)): the cache key covers the interpreter, the venv, the
+A hit is validated without a scan: the cache key covers the interpreter, the venv, the
 namespace and the exact ``sys.path``; the stored stamp holds the modification time of every
 ``sys.path`` entry, which pip changes whenever it installs, removes, upgrades or downgrades a
-distribution there (it adds or deletes ``*.dist-info`` folders). Writes are atomic replaces; an
-unreadable or corrupt file is a miss; an unwritable directory only costs speed.
+distribution there (it adds or deletes ``*.dist-info`` folders), and of the files of legacy
+``*.egg-info`` folders, which ``setup.py egg_info`` rewrites in place. What a hit serves is never
+taken on trust: each provider's folder must sit on ``sys.path`` and be named for it, and its
+``entry_points.txt`` must declare exactly the stored entry points (one small read per providing
+distribution), so a stored file can only say what the installed metadata says. Writes are atomic
+replaces; an unreadable, corrupt or implausible file is a miss; an unwritable directory only
+costs speed.
 """
 
 from __future__ import annotations
@@ -17,9 +22,17 @@ from pathlib import Path
 from typing import Any
 
 from . import _env
-from ._metadata import EntryRecord, InstalledDistribution, InstalledIndex, MetadataProblem
+from ._metadata import (
+    EntryRecord,
+    InstalledDistribution,
+    InstalledIndex,
+    MetadataProblem,
+    declared_entries,
+    folder_name,
+    target_problem,
+)
 
-_FORMAT = 1  # bump when the stored layout changes: older files become misses
+_FORMAT = 2  # bump when the stored layout changes: older files become misses
 _KEEP = 32  # files kept in the cache directory; the least recently written go first
 
 
@@ -61,6 +74,7 @@ def _encode(index: InstalledIndex) -> dict[str, Any]:
         "entries": [list(vars(e).values()) for e in index.entries],
         "distributions": [list(vars(d).values()) for d in index.distributions],
         "problems": [list(vars(p).values()) for p in index.problems],
+        "watched": [list(w) for w in index.watched],
     }
 
 
@@ -78,9 +92,61 @@ def _decode(data: dict[str, Any]) -> InstalledIndex:
         tuple(_typed(EntryRecord(*e), frozenset({"problem"})) for e in data["entries"]),
         tuple(_typed(InstalledDistribution(*d)) for d in data["distributions"]),
         tuple(
-            _typed(MetadataProblem(*p), frozenset({"distribution", "entry_point"}))
+            _typed(MetadataProblem(*p), frozenset({"distribution", "entry_point", "hint"}))
             for p in data["problems"]
         ),
+        tuple(_watched(file, mtime) for file, mtime in data["watched"]),
+    )
+
+
+def _watched(file: Any, mtime: Any) -> tuple[str, int]:
+    if not isinstance(file, str) or not isinstance(mtime, int):
+        raise ValueError(f"watched file {file!r} {mtime!r}")
+    return file, mtime
+
+
+def _unchanged(watched: Sequence[tuple[str, int]]) -> bool:
+    """True while every watched file has the modification time it had before the scan."""
+    for file, mtime in watched:
+        try:
+            now = os.stat(file).st_mtime_ns
+        except OSError:
+            now = -1
+        if now != mtime:
+            return False
+    return True
+
+
+def _plausible(index: InstalledIndex, path: Sequence[str]) -> bool:
+    """True if a scan of `path` could have found `index`: every provider is a folder directly on
+    `path`, named for its distribution, and declares exactly the stored entry points.
+
+    The cache file is the user's own (0600), but it is read by every process of the venv and
+    may come from elsewhere (a restored CI cache): a stored target is imported later, so none
+    is believed that the installed metadata does not declare.
+    """
+    on_path = {os.path.normpath(os.path.abspath(entry or os.curdir)) for entry in path}
+    providers = {}
+    for dist in index.distributions:
+        folder = os.path.normpath(dist.location)
+        if os.path.dirname(folder) not in on_path or folder_name(folder) != dist.name:
+            return False
+        providers[dist.location] = dist
+    stored: dict[str, set[tuple[str, str, str]]] = {location: set() for location in providers}
+    for entry in index.entries:
+        provider = providers.get(entry.location)
+        if provider is None or (entry.distribution, entry.version) != (
+            provider.name,
+            provider.version,
+        ):
+            return False
+        expected = None if entry.category == "deprecated" else target_problem(entry.value)
+        if entry.problem != expected:
+            return False
+        stored[entry.location].add((entry.category, entry.name, entry.value))
+    return all(
+        declared_entries(location, index.namespace) == entries
+        for location, entries in stored.items()
     )
 
 
@@ -94,7 +160,9 @@ def _read(file: Path, path: Sequence[str], namespace: str) -> InstalledIndex | N
         index = _decode(data["index"])
     except (OSError, ValueError, KeyError, TypeError):
         return None  # missing, truncated, corrupt or from another layout: rebuild it
-    return index if index.namespace == namespace else None
+    if index.namespace != namespace or not _unchanged(index.watched):
+        return None  # a legacy egg-info folder was rewritten in place
+    return index if _plausible(index, path) else None
 
 
 def _write(file: Path, path: Sequence[str], before: list[int], index: InstalledIndex) -> None:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from . import _env
 from ._catalog import Catalog
 from ._errors import TorchplugError
-from ._loading import Provider, Source, describe_entry
+from ._loading import Provider, Source, describe_entry, run_within
 from ._resolution import conflict_fixes
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ class Finding:
         location: A dist-info folder, when known.
     """
 
-    kind: str  # "conflict", "broken", "contract", "preference" or "metadata"
+    kind: str  # "conflict", "broken", "timeout", "takeover", "contract", "preference", "metadata"
     severity: str  # "error" makes the report fail; "warning" and "note" do not
     message: str
     hint: str
@@ -141,15 +142,56 @@ class CheckReport:
     __str__ = format
 
 
+#: How long a deep check waits for one plugin's import, in seconds (``check --deep --timeout``).
+DEFAULT_TIMEOUT = 60.0
+
+
+class _Deep:
+    """How a deep check imports: each load in a worker thread, abandoned after `timeout` seconds
+    (None: wait as long as it takes), so that one import that never ends cannot hang the check."""
+
+    def __init__(self, timeout: float | None) -> None:
+        self.timeout = timeout
+        self.why = (
+            f"its import did not finish within {timeout:g} s, the limit of a deep check "
+            "(torchplug check --deep --timeout SECONDS)"
+        )
+
+    def attempt(self, load: Callable[[], object]) -> tuple[bool, object]:
+        """Run one load: whether it ended in time, and what it returned or the `TorchplugError`
+        it raised. A failure or a timeout is also remembered by the sources involved."""
+        outcome: list[object] = []
+
+        def run() -> None:
+            try:
+                outcome.append(load())
+            except TorchplugError as exc:
+                outcome.append(exc)
+
+        run_within(run, self.timeout, self.why)
+        return (True, outcome[0]) if outcome else (False, None)
+
+
 def check(
-    catalog: Catalog, contract_of: Callable[[str], Contract | None], *, deep: bool
+    catalog: Catalog,
+    contract_of: Callable[[str], Contract | None],
+    *,
+    deep: bool,
+    timeout: float | None = DEFAULT_TIMEOUT,
 ) -> CheckReport:
-    """The report of one namespace; `contract_of` answers a category's contract (deep only)."""
-    findings = _metadata_findings(catalog) + _conflict_findings(catalog, deep)
-    findings += _broken_findings(catalog, deep) + _command_findings(catalog, deep)
-    if deep:
-        findings += _contract_findings(catalog, contract_of)
-        findings += _hook_findings(catalog)
+    """The report of one namespace; `contract_of` answers a category's contract (deep only).
+
+    A deep check imports every entry point, waiting at most `timeout` seconds for each.
+    """
+    depth = _Deep(timeout) if deep else None
+    if depth is not None:  # hook plugins first: a hung one must not be blamed on a component
+        depth.attempt(lambda: catalog.relay.manager)
+    findings = _metadata_findings(catalog) + _conflict_findings(catalog, depth)
+    findings += _broken_findings(catalog, depth) + _command_findings(catalog, depth)
+    if depth is not None:
+        findings += _contract_findings(catalog, contract_of, depth)
+        findings += _hook_findings(catalog, depth)
+    findings += _takeover_findings(catalog)
     findings += _unused_rules(catalog)
     return CheckReport(tuple(findings), deep, tuple(catalog.preferences.rules))
 
@@ -162,7 +204,8 @@ def _metadata_findings(catalog: Catalog) -> list[Finding]:
             (f"{problem.distribution}: " if problem.distribution else "")
             + problem.message
             + (f" [{problem.entry_point}]" if problem.entry_point else ""),
-            "Fix the distribution's entry points (its pyproject) and reinstall it, "
+            problem.hint
+            or "Fix the distribution's entry points (its pyproject) and reinstall it, "
             f"or block it with {_env.DISABLE}.",
             location=problem.location,
         )
@@ -181,19 +224,16 @@ def _conflicted(catalog: Catalog) -> list[tuple[str, str, list[Source]]]:
     ]
 
 
-def _conflict_findings(catalog: Catalog, deep: bool) -> list[Finding]:
+def _conflict_findings(catalog: Catalog, depth: _Deep | None) -> list[Finding]:
     """Unsettled conflicts are errors; settled ones notes that say what settled them. A deep check
     also asks the hook plugins and imports the candidates to compare them."""
     findings = []
     for category, name, enabled in _conflicted(catalog):
         info = catalog.describe(category, name)
         why = info.settled_by
-        if why is None and deep:
-            try:
-                found = catalog.lookup(category, name, compare=True)
-            except TorchplugError:
-                found = None
-            why = found[2] if found is not None else None
+        if why is None and depth is not None:
+            _, found = depth.attempt(partial(catalog.lookup, category, name, compare=True))
+            why = found[2] if isinstance(found, tuple) else None
         providers = tuple(s.provider for s in enabled)
         if why is not None:
             chosen = info.provider.distribution if info.provider else None
@@ -241,9 +281,10 @@ def _unused_rules(catalog: Catalog) -> list[Finding]:
     ]
 
 
-def _broken_findings(catalog: Catalog, deep: bool) -> list[Finding]:
-    """Entry points that cannot load: known from metadata, or found by importing (deep)."""
-    findings = []
+def _broken_findings(catalog: Catalog, depth: _Deep | None) -> list[Finding]:
+    """Entry points that cannot load: known from metadata, or found by importing (deep). Those
+    that failed inside the same dependency are one finding, which names who is at fault."""
+    failed: list[tuple[str, str, Source]] = []
     seen: set[int] = set()
     for category, names in sorted(catalog.tables.components.items()):
         for name, sources in sorted(names.items()):
@@ -251,35 +292,67 @@ def _broken_findings(catalog: Catalog, deep: bool) -> list[Finding]:
                 if id(source) in seen or catalog.is_disabled(source):
                     continue
                 seen.add(id(source))
-                if deep and source.static_problem is None:
-                    try:
-                        catalog.load(source, category, name)
-                    except TorchplugError:
-                        pass  # remembered by the source: its static_problem says why
-                problem = source.static_problem
-                if problem and source.record is not None:
-                    distribution = source.provider.distribution
-                    findings.append(
-                        Finding(
-                            "broken",
-                            "error",
-                            f"{category} {name!r} from {source.provider.describe()} cannot "
-                            f"be loaded: {problem}",
-                            f"Fix {describe_entry(source.record, catalog.namespace)} in "
-                            f"{distribution} and reinstall it, or block it with "
-                            f"{_env.DISABLE}={distribution}.",
-                            category,
-                            name,
-                            (source.provider,),
-                            source.provider.location,
-                        )
-                    )
+                if depth is not None and source.static_problem is None:
+                    depth.attempt(partial(catalog.load, source, category, name))
+                if source.static_problem and source.record is not None:
+                    failed.append((category, name, source))
+    return _failure_findings(catalog, failed)
+
+
+def _failure_findings(catalog: Catalog, failed: list[tuple[str, str, Source]]) -> list[Finding]:
+    findings = []
+    by_dependency: dict[str, list[tuple[str, str, Source]]] = {}
+    for category, name, source in failed:
+        blame = source.blame
+        if blame is not None and blame.dependency is not None:
+            by_dependency.setdefault(blame.dependency, []).append((category, name, source))
+            continue
+        record = source.record
+        assert record is not None
+        distribution = source.provider.distribution
+        what = "command" if category == "commands" else category
+        findings.append(
+            Finding(
+                "timeout" if source.timed_out else "broken",
+                "error",
+                f"{what} {name!r} from {source.provider.describe()} cannot be loaded: "
+                f"{source.static_problem}",
+                (blame.fix(distribution or "") + " " if blame is not None else "")
+                + f"Fix {describe_entry(record, catalog.namespace)} in {distribution} and "
+                f"reinstall it, or block it with {_env.DISABLE}={distribution}.",
+                category,
+                name,
+                (source.provider,),
+                source.provider.location,
+            )
+        )
+    for dependency, sources in by_dependency.items():
+        first = sources[0][2]
+        blame = first.blame
+        assert blame is not None
+        packs = sorted({s.provider.distribution or "" for _, _, s in sources})
+        problem = first.static_problem or ""
+        cause = problem.split(": ", 1)[1] if ": " in problem else problem
+        findings.append(
+            Finding(
+                "broken",
+                "error",
+                f"{dependency} cannot be imported, so {len(sources)} entry point(s) of "
+                f"{', '.join(packs)} that need it cannot be loaded: {blame.explain()}: {cause}",
+                blame.fix(", ".join(packs)),
+                None,
+                None,
+                tuple(s.provider for _, _, s in sources),
+                blame.metadata,
+            )
+        )
     return findings
 
 
-def _command_findings(catalog: Catalog, deep: bool) -> list[Finding]:
+def _command_findings(catalog: Catalog, depth: _Deep | None) -> list[Finding]:
     """Command-line subcommands that cannot load, and names two distributions both declare."""
     findings = []
+    failed: list[tuple[str, str, Source]] = []
     for name, sources in sorted(catalog.group("commands").items()):
         if len({s.provider.distribution for s in sources}) > 1:
             findings.append(
@@ -295,55 +368,40 @@ def _command_findings(catalog: Catalog, deep: bool) -> list[Finding]:
                 )
             )
         for source in sources:
-            if deep and source.static_problem is None:
-                try:
-                    source.load("commands", name, catalog.namespace)
-                except TorchplugError:
-                    pass
+            if depth is not None and source.static_problem is None:
+                depth.attempt(partial(source.load, "commands", name, catalog.namespace))
             if source.static_problem and source.record is not None:
-                distribution = source.provider.distribution
-                findings.append(
-                    Finding(
-                        "broken",
-                        "error",
-                        f"command {name!r} from {source.provider.describe()} cannot be loaded: "
-                        f"{source.static_problem}",
-                        f"Fix {describe_entry(source.record, catalog.namespace)} in "
-                        f"{distribution} and reinstall it, or block it with "
-                        f"{_env.DISABLE}={distribution}.",
-                        "commands",
-                        name,
-                        (source.provider,),
-                        source.provider.location,
-                    )
-                )
-    return findings
+                failed.append(("commands", name, source))
+    return findings + _failure_findings(catalog, failed)
 
 
 def _contract_findings(
-    catalog: Catalog, contract_of: Callable[[str], Contract | None]
+    catalog: Catalog, contract_of: Callable[[str], Contract | None], depth: _Deep
 ) -> list[Finding]:
     """Loaded builders whose signature cannot take their category's call, and contracts that
     cannot be loaded (each reported once, builders or not)."""
+    from .build import Contract
+
     findings = []
     tables = catalog.tables
     local_categories = {c for c, names in catalog.local.items() if names}
     for category in sorted({*tables.components, *catalog.group("contracts"), *local_categories}):
-        try:
-            contract = contract_of(category)
-        except TorchplugError as exc:
+        ended, contract = depth.attempt(partial(contract_of, category))
+        if not ended:
+            contract = TorchplugError(depth.why)
+        if isinstance(contract, TorchplugError):
             findings.append(
                 Finding(
                     "contract",
                     "error",
-                    f"the contract of category {category!r} cannot be loaded: {exc}",
+                    f"the contract of category {category!r} cannot be loaded: {contract}",
                     "Fix or reinstall the pack that declares it in the group "
                     f"'{catalog.namespace}.contracts'.",
                     category,
                 )
             )
             continue
-        if contract is None:
+        if not isinstance(contract, Contract):
             continue
         builders: dict[int, tuple[str, Source]] = {}
         for name, sources in sorted(tables.components.get(category, {}).items()):
@@ -370,11 +428,16 @@ def _contract_findings(
     return findings
 
 
-def _hook_findings(catalog: Catalog) -> list[Finding]:
-    catalog.relay.manager  # noqa: B018 - loading the hook plugins is the point
+def _hook_findings(catalog: Catalog, depth: _Deep) -> list[Finding]:
+    depth.attempt(lambda: catalog.relay.manager)  # loading the hook plugins is the point
+    timed_out = {
+        f"{s.provider.distribution}:{s.record.name}"
+        for s in catalog.tables.hooks
+        if s.timed_out and s.record is not None
+    }
     return [
         Finding(
-            "broken",
+            "timeout" if plugin in timed_out else "broken",
             "error",
             f"hook plugin {plugin} cannot be loaded: {why}",
             f"Fix or reinstall {plugin.split(':')[0]}, or block it with {_env.DISABLE}.",
@@ -383,3 +446,37 @@ def _hook_findings(catalog: Catalog) -> list[Finding]:
         )
         for plugin, why in sorted(catalog.relay.failures.items())
     ]
+
+
+def _takeover_findings(catalog: Catalog) -> list[Finding]:
+    """Names of installed packs that another pack's module replaced, with ``override=True``,
+    while it was being imported: the user chose neither the replacement nor its provider."""
+    findings = []
+    for category, names in sorted(catalog.local.items()):
+        for name, source in sorted(names.items()):
+            by = source.registered_by
+            if by is None:
+                continue
+            victims = [
+                s.provider
+                for s in catalog.installed(category, name)
+                if s.provider.distribution != by.distribution
+            ]
+            if not victims:
+                continue
+            findings.append(
+                Finding(
+                    "takeover",
+                    "warning",
+                    f"{category} {name!r} of {', '.join(p.describe() for p in victims)} is replaced "
+                    f"in this process by {source.provider.target}, which {by.describe()} "
+                    "registered with override=True while it was being imported",
+                    f"If you did not mean to use it, uninstall {by.distribution} or block it "
+                    f"with {_env.DISABLE}={by.distribution}. The replaced provider stays "
+                    f'reachable by its qualified name, "{victims[0].distribution}:{name}".',
+                    category,
+                    name,
+                    (source.provider, *victims),
+                )
+            )
+    return findings

@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -82,6 +82,7 @@ class Source:
 
     __slots__ = (
         "_abandoned",
+        "_blame",
         "_error",
         "_lock",
         "_problem",
@@ -103,6 +104,7 @@ class Source:
         self.registered_by: Provider | None = None
         self._error: PluginLoadError | None = None
         self._problem: str | None = None  # why the import failed, in one line
+        self._blame: Blame | None = None  # who is at fault, when it is not this distribution
         self._abandoned: str | None = None  # why nobody waits for an import that never ended
         # Re-entrant, and a wait for it that would close a cycle raises instead of hanging.
         label = f"{record.category} {record.name!r} ({record.distribution})" if record else ""
@@ -127,16 +129,21 @@ class Source:
         return self._error
 
     @property
-    def importing_thread(self) -> int | None:
-        """The thread importing it right now, if any."""
-        return self._lock.owner
+    def blame(self) -> Blame | None:
+        """Where its failed import went wrong, when that is outside its distribution."""
+        return self._blame
+
+    @property
+    def timed_out(self) -> bool:
+        """A deep check stopped waiting for its import, which has not ended since."""
+        return self._abandoned is not None and not self.loaded and self._error is None
 
     @property
     def static_problem(self) -> str | None:
         """A problem known from metadata alone (a malformed target), or a failure of an earlier load."""
         if self.record is not None and self.record.problem:
             return self.record.problem
-        return self._problem
+        return self._abandoned if self.timed_out else self._problem
 
     def abandon(self, why: str) -> None:
         """Stop waiting for an import that does not end: later loads fail at once with `why`
@@ -157,7 +164,9 @@ class Source:
         if self in stack:  # its own import needs it: Python would hand out the partial module
             cycle = [s._lock.label for s in stack[stack.index(self) :]]
             return self._partial(category, name, namespace, [*cycle, self._lock.label]), False
-        if (self._abandoned is not None and self._lock.owner is not None) or _hung(record.value):
+        if _hung(record.value):  # its module is stuck in an import nobody waits for any more
+            self._abandoned = self._abandoned or _hung_modules[_module_of(record.value)]
+        if self._abandoned is not None and (self._lock.owner is not None or _hung(record.value)):
             raise self._never_finished(category, name, namespace)
         try:
             self._lock.acquire()
@@ -249,6 +258,7 @@ class Source:
         found = exc.blame if isinstance(exc, _RefusedImport) else _blame(exc, record)
         if isinstance(exc, CircularImportError):
             found = None
+        self._blame = found
         entry = describe_entry(record, namespace)
         start = (
             f"Cannot load {category} {name!r} from distribution {record.distribution} "
@@ -268,7 +278,7 @@ class Source:
             message = (
                 f"{start}{found.explain()}: {what.rstrip('.')}. {found.fix(record.distribution)}"
             )
-            if found.dependency is not None:
+            if found.dependency is not None and not isinstance(exc, _RefusedImport):
                 _refuse_reimport(found.dependency, found, what)
         error = PluginLoadError(
             message,
@@ -299,6 +309,8 @@ def _blame(exc: BaseException, record: EntryRecord) -> Blame | None:
 
 def _what_it_did(exc: BaseException) -> str:
     """The failure in one line; the ways a module's import may try to end the process say so."""
+    if isinstance(exc, _RefusedImport):
+        return str(exc)
     if isinstance(exc, SystemExit):
         return f"it called sys.exit({exc.code!r}) while being imported"
     if isinstance(exc, KeyboardInterrupt):
@@ -353,6 +365,42 @@ def import_contained(value: str) -> Any:
             if ctrl_c.pressed:
                 raise
             raise RuntimeError(_what_it_did(exc)) from exc
+
+
+# ----------------------------------------------------------------------------- time limits
+
+# The import stacks of the threads `run_within` started, so that a hung one can be abandoned.
+_workers: dict[int, list[Source]] = {}
+
+
+def run_within(work: Callable[[], object], seconds: float | None, why: str) -> bool:
+    """Run `work` in a daemon thread and wait at most `seconds` (None: no limit) for it.
+
+    If it is still running then, every plugin import it is stuck in is abandoned with `why`: a
+    later load of those plugins fails at once instead of waiting too, and the thread is left to
+    end when it may (being a daemon, it never keeps the process alive). Returns whether `work` ended.
+    """
+    if seconds is None:
+        work()
+        return True
+
+    def worker() -> None:
+        _workers[threading.get_ident()] = importing_now()
+        try:
+            work()
+        except BaseException:  # contained loads raise nothing else; a real Ctrl-C: see below
+            pass  # a real Ctrl-C reaches the main thread, which is waiting in join()
+        finally:
+            _workers.pop(threading.get_ident(), None)
+
+    thread = threading.Thread(target=worker, name="torchplug-deep-check", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if not thread.is_alive():
+        return True
+    for source in list(_workers.get(thread.ident or 0, ())):
+        source.abandon(why)
+    return False
 
 
 # ----------------------------------------------------------------------------- Ctrl-C

@@ -6,12 +6,14 @@ registries, builders or torch. Its output is plain data so that it can also be c
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._env import DISABLE as _DISABLE
 from ._names import (
     RESERVED_CATEGORIES,
     category_problem,
@@ -56,6 +58,7 @@ class MetadataProblem:
     distribution: str | None = None
     entry_point: str | None = None  # "[group] name = value" when one entry is at fault
     severity: str = "error"  # "error": something installed cannot work; "warning": skipped input
+    hint: str | None = None  # what to do, when the usual "fix its entry points" is not it
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,10 @@ class InstalledIndex:
     entries: tuple[EntryRecord, ...] = ()
     distributions: tuple[InstalledDistribution, ...] = ()
     problems: tuple[MetadataProblem, ...] = field(default=())
+    # Files rewritten in place by tools (a legacy ``*.egg-info`` folder: ``setup.py egg_info``
+    # rewrites its files without touching the folder above), with their modification time as
+    # it was before they were read: what a stored copy of this index must check besides sys.path.
+    watched: tuple[tuple[str, int], ...] = ()
 
 
 def target_problem(value: str) -> str | None:
@@ -122,6 +129,39 @@ def _skipped(problem: str, location: str, distribution: str, where: str) -> Meta
     )
 
 
+def folder_name(location: str) -> str:
+    """``.../bad_pack-1.0.dist-info`` -> ``bad-pack``: a distribution named without its METADATA."""
+    name = os.path.basename(location.rstrip("/\\"))
+    for suffix in (".dist-info", ".egg-info"):
+        name = name.removesuffix(suffix)
+    return normalize_distribution(name.split("-")[0]) if name else location
+
+
+def _unreadable(location: str, exc: Exception) -> MetadataProblem:
+    name = folder_name(location)
+    return MetadataProblem(
+        f"entry_points.txt of {name} cannot be read: {exc}",
+        location,
+        name,
+        hint=f"Reinstall {name} (pip install --force-reinstall {name}) or delete {location}. "
+        "importlib.metadata.entry_points() fails on this file, and so does every program that "
+        f"calls it (torch does when it is imported); {_DISABLE} cannot help with that.",
+    )
+
+
+def _watch(dist: Any, watched: list[tuple[str, int]]) -> None:
+    """Note the modification times of a legacy egg-info folder's files, before they are read."""
+    path = getattr(dist, "_path", None)
+    if path is None or not str(path).endswith(".egg-info"):
+        return
+    for name in ("entry_points.txt", "PKG-INFO"):
+        file = os.path.join(str(path), name)
+        try:
+            watched.append((file, os.stat(file).st_mtime_ns))
+        except OSError:
+            watched.append((file, -1))
+
+
 def _scan_distribution(
     dist: Any, namespace: str, entries: list[EntryRecord], problems: list[MetadataProblem]
 ) -> InstalledDistribution | None:
@@ -129,8 +169,8 @@ def _scan_distribution(
     prefix = namespace + "."
     try:
         text = dist.read_text("entry_points.txt")
-    except Exception as exc:  # a broken zip and the like
-        problems.append(MetadataProblem(f"cannot read entry_points.txt: {exc}", location))
+    except Exception as exc:  # not UTF-8, a broken zip and the like
+        problems.append(_unreadable(location, exc))
         return None
     if text is None and _exists(dist, "entry_points.txt"):
         # importlib-metadata answers None for a file it cannot read (permissions, a directory).
@@ -179,20 +219,11 @@ def _scan_distribution(
 
     found = False
     for ep in declared:
-        if not ep.group.startswith(prefix):
-            continue
-        category = ep.group[len(prefix) :]
-        if "." in category:
-            continue  # the group of a nested namespace such as "torchplug.sub.model"
-        where = f"[{ep.group}] {ep.name} = {ep.value}"
-        if category not in RESERVED_CATEGORIES:
-            problem = category_problem(category)
+        category, problem = _accepted(ep.group, ep.name, prefix)
+        if category is None:
             if problem:
+                where = f"[{ep.group}] {ep.name} = {ep.value}"
                 problems.append(_skipped(problem, location, name, where))
-                continue
-        problem = component_problem(ep.name)
-        if problem:
-            problems.append(_skipped(problem, location, name, where))
             continue
         # A deprecation's value is the new name, not an importable target.
         problem = None if category == "deprecated" else target_problem(ep.value)
@@ -213,10 +244,45 @@ def _scan_distribution(
     return InstalledDistribution(name, display_name, version, location)
 
 
+def _accepted(group: str, name: str, prefix: str) -> tuple[str | None, str | None]:
+    """The category of an entry point the scan keeps, or None and why it is skipped (None: it
+    is not this namespace's, or is a nested namespace's such as "torchplug.sub.model")."""
+    if not group.startswith(prefix) or "." in group[len(prefix) :]:
+        return None, None
+    category = group[len(prefix) :]
+    problem = None if category in RESERVED_CATEGORIES else category_problem(category)
+    problem = problem or component_problem(name)
+    return (None, problem) if problem else (category, None)
+
+
+def declared_entries(folder: str, namespace: str) -> set[tuple[str, str, str]] | None:
+    """(category, name, value) of what a dist-info folder's entry_points.txt declares for the
+    namespace and a scan keeps, parsed as importlib-metadata does (None: unreadable). Cheaper
+    than a scan: it reads one file; the scan cache checks a stored index against it."""
+    try:
+        with open(os.path.join(folder, "entry_points.txt"), encoding="utf-8") as file:
+            text = file.read()
+    except (OSError, ValueError):
+        return None
+    prefix, group, found = namespace + ".", None, set()
+    for line in (line.strip() for line in text.splitlines()):
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            group = line.strip("[]")
+            continue
+        name, sep, value = line.partition("=")
+        category = _accepted(group, name.strip(), prefix)[0] if group and sep else None
+        if category is not None:
+            found.add((category, name.strip(), value.strip()))
+    return found
+
+
 def find_entry_points(namespace: str, path: Sequence[str] | None = None) -> InstalledIndex:
     """Scan the distributions on `path` (default ``sys.path``) for groups ``"<namespace>.*"``.
 
-    A distribution found twice counts once: the first one on the path wins, as it does for import.
+    A distribution found twice counts once: the first one on the path wins, as it does for import
+    (a later copy that declares other entry points of the namespace is reported as hidden).
     Nothing is imported; every problem in the metadata is recorded instead of raised.
     """
     import importlib_metadata  # deferred: it costs milliseconds that `import torchplug` must not
@@ -224,14 +290,20 @@ def find_entry_points(namespace: str, path: Sequence[str] | None = None) -> Inst
     entries: list[EntryRecord] = []
     problems: list[MetadataProblem] = []
     found: list[InstalledDistribution] = []
-    seen: set[str] = set()
+    watched: list[tuple[str, int]] = []
+    seen: dict[str, Any] = {}  # normalised name -> the distribution that counts
     search_path = list(sys.path if path is None else path)
+    problems.extend(_broken_archives(search_path))
     for dist in importlib_metadata.distributions(path=search_path):
         key = _distribution_key(dist)
         if key is not None:
             if key in seen:
+                hidden = _hidden(dist, seen[key], namespace)
+                if hidden is not None:
+                    problems.append(hidden)
                 continue
-            seen.add(key)
+            seen[key] = dist
+        _watch(dist, watched)
         installed = _scan_distribution(dist, namespace, entries, problems)
         if installed is None:
             continue
@@ -239,6 +311,68 @@ def find_entry_points(namespace: str, path: Sequence[str] | None = None) -> Inst
             if installed.name in seen:
                 entries[:] = [e for e in entries if e.location != installed.location]
                 continue
-            seen.add(installed.name)
+            seen[installed.name] = dist
         found.append(installed)
-    return InstalledIndex(namespace, tuple(entries), tuple(found), tuple(problems))
+    return InstalledIndex(namespace, tuple(entries), tuple(found), tuple(problems), tuple(watched))
+
+
+def _namespace_lines(dist: Any, namespace: str) -> list[str] | None:
+    """The lines of the namespace's sections of `dist`'s entry_points.txt (None: unreadable)."""
+    try:
+        text = dist.read_text("entry_points.txt") or ""
+    except Exception:
+        return None
+    lines, inside = [], False
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("["):
+            inside = line.startswith(f"[{namespace}.")
+        if inside and line and not line.startswith(("#", ";")):
+            lines.append(line)
+    return lines
+
+
+def _hidden(dist: Any, first: Any, namespace: str) -> MetadataProblem | None:
+    """A warning for a later copy of an installed distribution that declares entry points of the
+    namespace the first copy does not (the same install seen twice, as setuptools' editable
+    installs are, declares the same ones and is not reported)."""
+    hidden_lines = _namespace_lines(dist, namespace)
+    if not hidden_lines or hidden_lines == _namespace_lines(first, namespace):
+        return None
+    location, first_location = _location(dist), _location(first)
+    name = _distribution_key(dist) or folder_name(location)
+    return MetadataProblem(
+        f"a second copy of {name} is hidden by the one at {first_location}, earlier on sys.path "
+        "(import uses that one too); the entry points only the hidden copy declares are ignored",
+        location,
+        name,
+        severity="warning",
+        hint=f"Uninstall the copy you do not use (pip uninstall {name} removes the first one), "
+        "or reorder sys.path.",
+    )
+
+
+def _broken_archives(path: Sequence[str]) -> list[MetadataProblem]:
+    """sys.path entries that are files but not readable zip archives: nothing in them can be
+    imported or discovered, which importlib skips without a word."""
+    import zipfile
+
+    problems = []
+    for entry in path:
+        if not entry or not os.path.isfile(entry):
+            continue
+        try:
+            with zipfile.ZipFile(entry) as archive:
+                archive.namelist()
+        except (OSError, zipfile.BadZipFile, ValueError) as exc:
+            problems.append(
+                MetadataProblem(
+                    f"the sys.path entry {entry} is not a readable zip archive ({exc}); "
+                    "nothing in it can be imported, and its distributions are not seen",
+                    entry,
+                    severity="warning",
+                    hint="Replace or remove the file, or take it off sys.path (PYTHONPATH, a "
+                    ".pth file).",
+                )
+            )
+    return problems

@@ -414,15 +414,16 @@ class Registry:
 
     # ----------------------------------------------------------------- checking and building
 
-    def check(self, *, deep: bool = False) -> CheckReport:
+    def check(self, *, deep: bool = False, timeout: float | None = 60.0) -> CheckReport:
         """Every conflict, broken entry point and metadata problem at once.
 
         Imports nothing unless ``deep=True``, which loads every enabled entry point (and the
-        hook plugins) and reports each failure.
+        hook plugins) and reports each failure; an import still running after `timeout` seconds
+        (None: no limit) is reported and no longer waited for.
         """
         from ._check import check
 
-        return check(self._catalog, self.contract, deep=deep)
+        return check(self._catalog, self.contract, deep=deep, timeout=timeout)
 
     def declare_contract(self, contract: Contract) -> None:
         """Declare the call of a category's builders (and its default type) in this process."""

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from ._loading import forget_failures
 from ._names import normalize_distribution
 from ._registry import Registry
 
@@ -113,7 +114,8 @@ class FakeSite:
         importlib.invalidate_caches()
 
     def deactivate(self) -> None:
-        """Take the site off ``sys.path`` and forget every module imported from it."""
+        """Take the site off ``sys.path`` and forget every module imported from it, and which of
+        them failed to import (the next site may reuse their names)."""
         root = str(self.root)
         while root in sys.path:
             sys.path.remove(root)
@@ -121,4 +123,5 @@ class FakeSite:
             file = getattr(module, "__file__", None) or ""
             if file.startswith(root):
                 del sys.modules[module_name]
+        forget_failures()
         importlib.invalidate_caches()

@@ -9,6 +9,7 @@ import shutil
 from .. import _env
 from .._registry import Registry
 from ._listing import info_json
+from ._output import stdout_for_results
 
 
 class Show:
@@ -38,14 +39,15 @@ class Show:
 
         info = registry.info(args.category, args.name)
         blocks = []
-        for provider in info.providers:
-            disabled = provider.distribution in registry.disabled
-            reading = (
-                inspect_imported(provider.target)
-                if args.imported and not disabled
-                else read_source(provider.target, provider.location)
-            )
-            blocks.append((provider, disabled, reading))
+        with stdout_for_results():  # what an imported plugin prints goes to stderr
+            for provider in info.providers:
+                disabled = provider.distribution in registry.disabled
+                reading = (
+                    inspect_imported(provider.target)
+                    if args.imported and not disabled
+                    else read_source(provider.target, provider.location)
+                )
+                blocks.append((provider, disabled, reading))
         if args.json:
             described = info_json(info)
             payload = {

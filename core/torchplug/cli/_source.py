@@ -518,10 +518,10 @@ def inspect_imported(target: str) -> ComponentSource:
 
     Runs the plugin's module, so it also answers for compiled code and names made at import time.
     """
-    from .._loading import import_target
+    from .._loading import import_contained
 
     try:
-        obj = import_target(target)
+        obj = import_contained(target)  # a plugin calling sys.exit() at import must not end us
     except Exception as exc:
         return ComponentSource(
             target, "unknown", imported=True, note=f"import failed: {type(exc).__name__}: {exc}"
