@@ -10,6 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from ._errors import (
+    CircularImportError,
     ComponentDisabledError,
     ComponentNotFoundError,
     ConfigError,
@@ -54,6 +55,7 @@ _LAZY = {
 
 __all__ = [
     "CheckReport",
+    "CircularImportError",
     "Component",
     "ComponentDisabledError",
     "ComponentFactory",

@@ -10,7 +10,7 @@ the user to fix or block the pack is then the wrong advice; this finds what to n
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from types import FrameType, TracebackType
 
@@ -31,6 +31,7 @@ class Blame:
     dependency_distribution: str | None = None  # who installs it, "torch 2.13.0"
     metadata: str | None = None  # a dist-info folder whose file could not be read
     metadata_distribution: str | None = None  # the distribution that folder belongs to
+    failure: str = ""  # what the first import that failed this way raised, in one line
 
     @property
     def culprit(self) -> str | None:
@@ -56,20 +57,26 @@ class Blame:
             )
         return ", ".join(parts)
 
-    def fix(self, pack: str) -> str:
-        """The advice that fits: repair what is broken, not the pack that tripped over it."""
+    def fix(self, packs: Sequence[str]) -> str:
+        """The advice that fits: repair what is broken, not the packs that tripped over it."""
+        who = ", ".join(packs)
+        innocent = (
+            f"{who} is not at fault, and blocking it would not help"
+            if len(packs) == 1
+            else f"{who} are not at fault, and blocking them would not help"
+        )
         if self.metadata:
             return (
                 f"That metadata is damaged: reinstall {self.metadata_distribution} "
                 f"(pip install --force-reinstall {self.metadata_distribution}) or delete "
                 f"{self.metadata}. Every program that reads installed entry points fails on it; "
-                f"{pack} is not at fault, and blocking it would not help."
+                f"{innocent}."
             )
         owner = self.culprit or "the distribution that provides it"
         return (
-            f"Fix or reinstall {owner} (try `python -c 'import {self.dependency}'`); {pack} "
-            "itself may be fine. After the first failure, no other plugin imports "
-            f"{self.dependency} again in this process."
+            f"Fix or reinstall {owner} (try `python -c 'import {self.dependency}'`); {innocent}. "
+            f"After the first failure, no other plugin imports {self.dependency} again in this "
+            "process."
         )
 
 

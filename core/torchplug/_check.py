@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from . import _env
 from ._catalog import Catalog
 from ._errors import TorchplugError
-from ._loading import Provider, Source, describe_entry, run_within
+from ._loading import DEFAULT_IMPORT_TIMEOUT, Provider, Source, describe_entry, run_within
 from ._resolution import conflict_fixes
 
 if TYPE_CHECKING:
@@ -30,8 +30,10 @@ class Finding:
     """One thing `check` found, with what to do about it.
 
     Attributes:
-        kind: ``"conflict"``, ``"broken"``, ``"metadata"`` or ``"contract"``.
-        severity: ``"error"`` makes the report fail; ``"warning"`` does not.
+        kind: ``"conflict"``, ``"broken"``, ``"timeout"`` (a deep check stopped waiting for an
+            import), ``"takeover"`` (a pack replaced another's name while imported),
+            ``"metadata"``, ``"preference"`` or ``"contract"``.
+        severity: ``"error"`` makes the report fail; ``"warning"`` and ``"note"`` do not.
         message: What is wrong.
         hint: What to do about it.
         category: The category concerned, when there is one.
@@ -40,8 +42,8 @@ class Finding:
         location: A dist-info folder, when known.
     """
 
-    kind: str  # "conflict", "broken", "timeout", "takeover", "contract", "preference", "metadata"
-    severity: str  # "error" makes the report fail; "warning" and "note" do not
+    kind: str
+    severity: str
     message: str
     hint: str
     category: str | None = None
@@ -142,10 +144,6 @@ class CheckReport:
     __str__ = format
 
 
-#: How long a deep check waits for one plugin's import, in seconds (``check --deep --timeout``).
-DEFAULT_TIMEOUT = 60.0
-
-
 class _Deep:
     """How a deep check imports: each load in a worker thread, abandoned after `timeout` seconds
     (None: wait as long as it takes), so that one import that never ends cannot hang the check."""
@@ -177,7 +175,7 @@ def check(
     contract_of: Callable[[str], Contract | None],
     *,
     deep: bool,
-    timeout: float | None = DEFAULT_TIMEOUT,
+    timeout: float | None = DEFAULT_IMPORT_TIMEOUT,
 ) -> CheckReport:
     """The report of one namespace; `contract_of` answers a category's contract (deep only).
 
@@ -317,7 +315,7 @@ def _failure_findings(catalog: Catalog, failed: list[tuple[str, str, Source]]) -
                 "error",
                 f"{what} {name!r} from {source.provider.describe()} cannot be loaded: "
                 f"{source.static_problem}",
-                (blame.fix(distribution or "") + " " if blame is not None else "")
+                (blame.fix([distribution or ""]) + " " if blame is not None else "")
                 + f"Fix {describe_entry(record, catalog.namespace)} in {distribution} and "
                 f"reinstall it, or block it with {_env.DISABLE}={distribution}.",
                 category,
@@ -327,19 +325,17 @@ def _failure_findings(catalog: Catalog, failed: list[tuple[str, str, Source]]) -
             )
         )
     for dependency, sources in by_dependency.items():
-        first = sources[0][2]
-        blame = first.blame
+        blame = sources[0][2].blame
         assert blame is not None
         packs = sorted({s.provider.distribution or "" for _, _, s in sources})
-        problem = first.static_problem or ""
-        cause = problem.split(": ", 1)[1] if ": " in problem else problem
         findings.append(
             Finding(
                 "broken",
                 "error",
                 f"{dependency} cannot be imported, so {len(sources)} entry point(s) of "
-                f"{', '.join(packs)} that need it cannot be loaded: {blame.explain()}: {cause}",
-                blame.fix(", ".join(packs)),
+                f"{', '.join(packs)} that need it cannot be loaded: {blame.explain()}: "
+                f"{blame.failure}",
+                blame.fix(packs),
                 None,
                 None,
                 tuple(s.provider for _, _, s in sources),

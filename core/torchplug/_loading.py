@@ -17,7 +17,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ._blame import Blame, blame
@@ -192,6 +192,7 @@ class Source:
         module = _module_of(record.value)
         try:
             with _interrupts() as ctrl_c:
+                _refuse_leftovers(module)
                 return import_target(record.value)
         except BaseException as exc:
             if ctrl_c.pressed:
@@ -258,6 +259,8 @@ class Source:
         found = exc.blame if isinstance(exc, _RefusedImport) else _blame(exc, record)
         if isinstance(exc, CircularImportError):
             found = None
+        elif found is not None and not isinstance(exc, _RefusedImport):
+            found = replace(found, failure=what)
         self._blame = found
         entry = describe_entry(record, namespace)
         start = (
@@ -276,7 +279,7 @@ class Source:
         else:
             self._problem = f"{found.explain()}: {what}"
             message = (
-                f"{start}{found.explain()}: {what.rstrip('.')}. {found.fix(record.distribution)}"
+                f"{start}{found.explain()}: {what.rstrip('.')}. {found.fix([record.distribution])}"
             )
             if found.dependency is not None and not isinstance(exc, _RefusedImport):
                 _refuse_reimport(found.dependency, found, what)
@@ -369,6 +372,10 @@ def import_contained(value: str) -> Any:
 
 # ----------------------------------------------------------------------------- time limits
 
+#: How long a deep check waits for one plugin's import, in seconds (``check --deep --timeout``).
+#: A generous bound: importing torch takes seconds, a plugin compiling kernels at import longer.
+DEFAULT_IMPORT_TIMEOUT = 60.0
+
 # The import stacks of the threads `run_within` started, so that a hung one can be abandoned.
 _workers: dict[int, list[Source]] = {}
 
@@ -448,7 +455,11 @@ def _interrupts() -> Iterator[_CtrlC]:
             watch.pressed = True
             raise
 
-    signal.signal(signal.SIGINT, note)
+    try:
+        signal.signal(signal.SIGINT, note)
+    except ValueError:  # not the main interpreter: signals are not ours to watch
+        yield _CtrlC()
+        return
     _watch_depth = 1
     try:
         yield watch
@@ -480,19 +491,25 @@ class _RefuseReimport:
 
     @staticmethod
     def find_spec(fullname: str, path: Any = None, target: Any = None) -> None:
-        if not _refused or not importing_now():
-            return None
-        parts = fullname.split(".")
-        for depth in range(1, len(parts) + 1):
-            module = ".".join(parts[:depth])
-            if module in _refused:
-                raise _RefusedImport(
-                    f"{module} failed to import earlier in this process and is not imported "
-                    f"again: {_refused[module]}",
-                    name=fullname,
-                    blame=_refused_blame[module],
-                )
+        if _refused and importing_now():
+            _refuse_leftovers(fullname)
         return None
+
+
+def _refuse_leftovers(fullname: str) -> None:
+    """Raise if `fullname` is, or is inside, a refused dependency that is not imported. Checked
+    before a plugin's import too: the submodules that a failed package did import stay in
+    sys.modules (``torch.nn`` after ``torch`` failed), and Python hands them out without it."""
+    parts = fullname.split(".")
+    for depth in range(1, len(parts) + 1):
+        module = ".".join(parts[:depth])
+        if module in _refused and module not in sys.modules:
+            raise _RefusedImport(
+                f"{module} failed to import earlier in this process and is not imported "
+                f"again: {_refused[module]}",
+                name=fullname,
+                blame=_refused_blame[module],
+            )
 
 
 _FINDER = _RefuseReimport()

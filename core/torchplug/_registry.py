@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 from ._catalog import Catalog
 from ._errors import ComponentDisabledError, ComponentNotFoundError, ConfigError, TorchplugError
 from ._info import ComponentInfo, DistributionInfo
-from ._loading import Provider
+from ._loading import DEFAULT_IMPORT_TIMEOUT, Provider
 from ._names import (
     check_category,
     check_component,
@@ -414,12 +414,20 @@ class Registry:
 
     # ----------------------------------------------------------------- checking and building
 
-    def check(self, *, deep: bool = False, timeout: float | None = 60.0) -> CheckReport:
+    def check(
+        self, *, deep: bool = False, timeout: float | None = DEFAULT_IMPORT_TIMEOUT
+    ) -> CheckReport:
         """Every conflict, broken entry point and metadata problem at once.
 
         Imports nothing unless ``deep=True``, which loads every enabled entry point (and the
-        hook plugins) and reports each failure; an import still running after `timeout` seconds
-        (None: no limit) is reported and no longer waited for.
+        hook plugins) and reports each failure.
+
+        Args:
+            deep: Import every enabled entry point and hook plugin, and report what fails.
+            timeout: With `deep`, how many seconds to wait for one plugin's import (None: as
+                long as it takes). An import still running then is a ``"timeout"`` finding and
+                is no longer waited for: it goes on in a daemon thread, and loading that plugin
+                fails at once until it ends.
         """
         from ._check import check
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from .._loading import DEFAULT_IMPORT_TIMEOUT
 from .._registry import Registry
 from ._output import stdout_for_results
 
@@ -24,10 +25,11 @@ class Check:
         parser.add_argument(
             "--timeout",
             type=_seconds,
-            default=60.0,
+            default=DEFAULT_IMPORT_TIMEOUT,
             metavar="SECONDS",
             help="with --deep, how long to wait for one plugin's import before reporting it as a "
-            "timeout and going on (default: 60; 0 waits as long as it takes)",
+            f"timeout and going on (default: {DEFAULT_IMPORT_TIMEOUT:g}; 0 waits as long as it "
+            "takes)",
         )
 
     def run(self, registry: Registry, args: argparse.Namespace) -> int:
