@@ -190,6 +190,7 @@ class Source:
         record = self.record
         assert record is not None
         module = _module_of(record.value)
+        ctrl_c = _CtrlC()
         try:
             with _interrupts() as ctrl_c:
                 _refuse_leftovers(module)
