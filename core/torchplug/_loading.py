@@ -15,12 +15,20 @@ from __future__ import annotations
 import importlib
 import sys
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
 from ._blame import Blame, blame
+from ._blame import forget as forget_owners
+from ._containment import (
+    CtrlC,
+    RefusedImport,
+    contained,
+    forget_refusals,
+    refuse_reimport,
+    what_it_did,
+)
 from ._errors import CircularImportError, PluginLoadError
 from ._locks import CycleLock, LockCycle
 from ._metadata import EntryRecord, split_target
@@ -190,10 +198,9 @@ class Source:
         record = self.record
         assert record is not None
         module = _module_of(record.value)
-        ctrl_c = _CtrlC()
+        ctrl_c = CtrlC()
         try:
-            with _interrupts() as ctrl_c:
-                _refuse_leftovers(module)
+            with contained(module) as ctrl_c:
                 return import_target(record.value)
         except BaseException as exc:
             if ctrl_c.pressed:
@@ -256,11 +263,11 @@ class Source:
     ) -> PluginLoadError:
         record = self.record
         assert record is not None
-        what = _what_it_did(exc)
-        found = exc.blame if isinstance(exc, _RefusedImport) else _blame(exc, record)
+        what = what_it_did(exc)
+        found = exc.blame if isinstance(exc, RefusedImport) else _blame(exc, record)
         if isinstance(exc, CircularImportError):
             found = None
-        elif found is not None and not isinstance(exc, _RefusedImport):
+        elif found is not None and not isinstance(exc, RefusedImport):
             found = replace(found, failure=what)
         self._blame = found
         entry = describe_entry(record, namespace)
@@ -282,8 +289,8 @@ class Source:
             message = (
                 f"{start}{found.explain()}: {what.rstrip('.')}. {found.fix([record.distribution])}"
             )
-            if found.dependency is not None and not isinstance(exc, _RefusedImport):
-                _refuse_reimport(found.dependency, found, what)
+            if found.dependency is not None and not isinstance(exc, RefusedImport):
+                refuse_reimport(found.dependency, found, what)
         error = PluginLoadError(
             message,
             category=category,
@@ -309,18 +316,6 @@ def _blame(exc: BaseException, record: EntryRecord) -> Blame | None:
         return blame(exc, record.distribution, _module_of(record.value))
     except Exception:  # explaining a failure must never replace it with another
         return None
-
-
-def _what_it_did(exc: BaseException) -> str:
-    """The failure in one line; the ways a module's import may try to end the process say so."""
-    if isinstance(exc, _RefusedImport):
-        return str(exc)
-    if isinstance(exc, SystemExit):
-        return f"it called sys.exit({exc.code!r}) while being imported"
-    if isinstance(exc, KeyboardInterrupt):
-        return "it raised KeyboardInterrupt while being imported (no Ctrl-C was pressed)"
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _module_of(value: str) -> str:
@@ -360,7 +355,7 @@ def import_target(value: str) -> Any:
 def import_contained(value: str) -> Any:
     """`import_target`, with what the import raises turned into an `Exception`: for readers that
     import a plugin outside any registry (``torchplug show --import``). A real Ctrl-C goes through."""
-    with _interrupts() as ctrl_c:
+    with contained(_module_of(value)) as ctrl_c:
         try:
             return import_target(value)
         except Exception:
@@ -368,7 +363,7 @@ def import_contained(value: str) -> Any:
         except BaseException as exc:
             if ctrl_c.pressed:
                 raise
-            raise RuntimeError(_what_it_did(exc)) from exc
+            raise RuntimeError(what_it_did(exc)) from exc
 
 
 # ----------------------------------------------------------------------------- time limits
@@ -411,127 +406,12 @@ def run_within(work: Callable[[], object], seconds: float | None, why: str) -> b
     return False
 
 
-# ----------------------------------------------------------------------------- Ctrl-C
-
-
-class _CtrlC:
-    pressed = False
-
-
-_watch_depth = 0
-_watch = _CtrlC()
-
-
-@contextmanager
-def _interrupts() -> Iterator[_CtrlC]:
-    """Around a plugin's import: notes whether the user pressed Ctrl-C (SIGINT reached the
-    process), which is the only KeyboardInterrupt a plugin's import may let through.
-
-    Signal handlers run on the main thread only; a KeyboardInterrupt raised in another thread's
-    import is always the plugin's own. The previous handler still runs: ours only takes note.
-    """
-    global _watch_depth, _watch
-    if threading.current_thread() is not threading.main_thread():
-        yield _CtrlC()
-        return
-    import signal
-
-    if _watch_depth:  # a nested import: the outermost one watches
-        _watch_depth += 1
-        try:
-            yield _watch
-        finally:
-            _watch_depth -= 1
-        return
-    previous = signal.getsignal(signal.SIGINT)
-    if not callable(previous):  # ignored, default (the process dies) or set outside Python
-        yield _CtrlC()
-        return
-    watch = _watch = _CtrlC()
-
-    def note(signum: int, frame: Any) -> Any:
-        try:
-            return previous(signum, frame)
-        except KeyboardInterrupt:
-            watch.pressed = True
-            raise
-
-    try:
-        signal.signal(signal.SIGINT, note)
-    except ValueError:  # not the main interpreter: signals are not ours to watch
-        yield _CtrlC()
-        return
-    _watch_depth = 1
-    try:
-        yield watch
-    finally:
-        _watch_depth = 0
-        if signal.getsignal(signal.SIGINT) is note:  # unless the plugin installed its own
-            signal.signal(signal.SIGINT, previous)
-
-
-# ----------------------------------------------------------------------------- failed dependencies
-
-# Dependencies whose import failed inside a plugin's import, and why. Importing one again would
-# execute its top level again over the half of it that did import, which native extensions do
-# not survive (torch crashes the process); a later plugin that needs it fails at once instead.
-_refused: dict[str, str] = {}
-_refused_blame: dict[str, Blame] = {}
 # Modules whose import a deep check stopped waiting for: loading them again would wait as well.
 _hung_modules: dict[str, str] = {}
 
 
-class _RefusedImport(ImportError):
-    def __init__(self, message: str, *, name: str, blame: Blame) -> None:
-        super().__init__(message, name=name)
-        self.blame = blame
-
-
-class _RefuseReimport:
-    """A meta path finder that refuses, during plugin imports only, the failed dependencies."""
-
-    @staticmethod
-    def find_spec(fullname: str, path: Any = None, target: Any = None) -> None:
-        if _refused and importing_now():
-            _refuse_leftovers(fullname)
-        return None
-
-
-def _refuse_leftovers(fullname: str) -> None:
-    """Raise if `fullname` is, or is inside, a refused dependency that is not imported. Checked
-    before a plugin's import too: the submodules that a failed package did import stay in
-    sys.modules (``torch.nn`` after ``torch`` failed), and Python hands them out without it."""
-    parts = fullname.split(".")
-    for depth in range(1, len(parts) + 1):
-        module = ".".join(parts[:depth])
-        if module in _refused and module not in sys.modules:
-            raise _RefusedImport(
-                f"{module} failed to import earlier in this process and is not imported "
-                f"again: {_refused[module]}",
-                name=fullname,
-                blame=_refused_blame[module],
-            )
-
-
-_FINDER = _RefuseReimport()
-
-
-def _refuse_reimport(module: str, found: Blame, why: str) -> None:
-    if module in sys.modules:
-        return  # it did import: the failure was elsewhere
-    _refused[module] = why
-    _refused_blame[module] = found
-    if _FINDER not in sys.meta_path:
-        sys.meta_path.insert(0, _FINDER)
-
-
 def forget_failures() -> None:
     """Allow failed dependencies to be imported again (a registry's `refresh`)."""
-    from ._blame import forget
-
-    _refused.clear()
-    _refused_blame.clear()
+    forget_refusals()
+    forget_owners()
     _hung_modules.clear()
-    forget()
-    if _FINDER in sys.meta_path:
-        sys.meta_path.remove(_FINDER)
