@@ -161,6 +161,151 @@ def test_a_new_entry_on_sys_path_gets_its_own_cache_file(
     assert len(index_files(cache)) == 2
 
 
+def save_as_an_editor_does(file: Path, text: str) -> None:
+    """Write beside, then rename over: the directory's modification time changes."""
+    file.with_name(file.name + ".swp").write_text(text, encoding="utf-8")
+    os.replace(file.with_name(file.name + ".swp"), file)
+
+
+def test_saving_a_module_in_a_sys_path_directory_keeps_the_cache(
+    site: FakeSite, cache: Path
+) -> None:
+    site.registry().list("model")
+    (file,) = index_files(cache)
+    before = signature(file)
+    time.sleep(0.01)  # past the file system's timestamp granularity
+    save_as_an_editor_does(site.root / "notes.py", "x = 1\n")
+    site.write_module("tp_new_module", "y = 2\n")
+    assert site.registry().list("model") == ["a"]
+    assert signature(file) == before
+
+
+def test_saving_a_file_in_the_working_directory_keeps_the_cache(
+    site: FakeSite, cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``python -c`` and ``-m`` put the working directory first on sys.path, as ``''``."""
+    project = tmp_path / "project"
+    project.mkdir()
+    monkeypatch.chdir(project)
+    monkeypatch.syspath_prepend("")
+    site.registry().list("model")
+    (file,) = index_files(cache)
+    before = signature(file)
+    time.sleep(0.01)
+    save_as_an_editor_does(project / "train.py", "print('hello')\n")
+    assert site.registry().list("model") == ["a"]
+    assert signature(file) == before
+
+
+def test_another_working_directory_without_distributions_keeps_the_cache(
+    site: FakeSite, cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "one").mkdir()
+    monkeypatch.chdir(tmp_path / "one")
+    monkeypatch.syspath_prepend("")
+    site.registry().list("model")
+    (file,) = index_files(cache)
+    before = signature(file)
+    time.sleep(0.01)
+    (tmp_path / "two").mkdir()
+    (tmp_path / "two" / "train.py").write_text("print('hello')\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path / "two")
+    assert site.registry().list("model") == ["a"]
+    assert signature(file) == before
+
+
+BUILD = """\
+import sys, torchplug
+print(torchplug.Registry(sys.argv[1]).list("model"))
+"""
+
+
+def test_python_dash_c_in_a_project_keeps_the_cache_while_files_are_saved(
+    site: FakeSite, cache: Path, tmp_path: Path
+) -> None:
+    """What a user does: run a script with ``python -c`` in the project, edit, run again."""
+    project = tmp_path / "project"
+    project.mkdir()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(site.root),
+        "XDG_CACHE_HOME": str(cache.parent),
+        "TORCHPLUG_CACHE": "1",
+    }
+
+    def run() -> str:
+        ran = subprocess.run(
+            [sys.executable, "-c", BUILD, site.namespace],
+            env=env,
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert ran.returncode == 0, ran.stderr
+        return ran.stdout.strip()
+
+    assert run() == "['a']"
+    files = {f: signature(f) for f in index_files(cache)}
+    for n in range(3):
+        time.sleep(0.01)
+        save_as_an_editor_does(project / "train.py", f"step = {n}\n")
+        assert run() == "['a']"
+    assert {f: signature(f) for f in index_files(cache)} == files
+
+
+def test_a_distribution_in_the_working_directory_is_seen(
+    site: FakeSite, cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``setup.py develop`` leaves an egg-info folder in the project, which is on sys.path."""
+    project = FakeSite(tmp_path / "project", namespace=site.namespace)
+    monkeypatch.chdir(project.root)
+    monkeypatch.syspath_prepend("")
+    assert site.registry().list("model") == ["a"]
+    project.add("project-pack", entry_points={"model": {"p": "tp_project:p"}})
+    assert site.registry().list("model") == ["a", "p"]
+
+
+def test_a_working_directory_holding_other_distributions_is_seen(
+    site: FakeSite, cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one = FakeSite(tmp_path / "one", namespace=site.namespace)
+    one.add("pack-one", entry_points={"model": {"one": "tp_one:one"}})
+    two = FakeSite(tmp_path / "two", namespace=site.namespace)
+    two.add("pack-two", entry_points={"model": {"two": "tp_two:two"}})
+    monkeypatch.syspath_prepend("")
+    monkeypatch.chdir(one.root)
+    assert site.registry().list("model") == ["a", "one"]
+    monkeypatch.chdir(two.root)
+    assert site.registry().list("model") == ["a", "two"]
+
+
+def test_a_reinstall_of_the_same_version_with_other_entry_points_is_seen(
+    site: FakeSite, cache: Path
+) -> None:
+    """pip deletes the dist-info folder and writes a new one of the same name: the set of names
+    in the directory is unchanged, the folder is not. The pack provided nothing before, so no
+    stored entry point leads to its folder: only the stamp can see the change."""
+    site.add("quiet-pack", entry_points={})
+    assert site.registry().list("model") == ["a"]
+    time.sleep(0.01)
+    site.remove("quiet-pack")
+    site.add("quiet-pack", entry_points={"model": {"q": "tp_quiet:q"}})
+    assert site.registry().list("model") == ["a", "q"]
+
+
+def test_a_directory_created_on_the_path_with_a_distribution_is_seen(
+    site: FakeSite, cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    later = tmp_path / "created-later"
+    monkeypatch.syspath_prepend(str(later))
+    assert site.registry().list("model") == ["a"]
+    FakeSite(later, namespace=site.namespace).add(
+        "late-pack", entry_points={"model": {"late": "tp_late:late"}}
+    )
+    assert site.registry().list("model") == ["a", "late"]
+
+
 # ----------------------------------------------------------------------------- damaged files
 
 DAMAGE = {

@@ -303,3 +303,60 @@ def test_cache_follows_pythonpath_and_interpreter(
     venv.create(other, with_pip=True)
     _run(other / "bin" / "python", "-m", "pip", "install", "-q", wheels["torchplug"])
     assert _assert_fresh(other, cache) == []  # same cache directory, another interpreter
+
+
+@pytest.fixture(scope="module")
+def quiet_then_not(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """e2e-quiet 1.0 declaring nothing for torchplug, and the same version rebuilt with an entry
+    point: what a pack author's ``pip install --force-reinstall .`` installs while the version
+    stays the same. Only the new dist-info folder tells the two installs apart."""
+    wheels = []
+    for tag, entries in (("before", {}), ("after", {"e2e_quiet": "e2e_quiet:build"})):
+        tmp = tmp_path_factory.mktemp(f"quiet-{tag}")
+        source = _write_pack(tmp, "e2e-quiet", "1.0", "e2e_quiet", entries)
+        _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", tmp / "dist", source)
+        wheels.extend((tmp / "dist").glob("*.whl"))
+    return wheels[0], wheels[1]
+
+
+def _names(snapshot: list[object]) -> set[str]:
+    return {row[1] for row in snapshot}  # type: ignore[index]
+
+
+def test_cache_sees_a_reinstall_of_the_same_version_with_other_entry_points(
+    env_dir: Path, quiet_then_not: tuple[Path, Path], tmp_path: Path
+) -> None:
+    cache = tmp_path / "xdg"
+    _pip(env_dir, "uninstall", "-y", "-q", "e2e-pack", "e2e-rival")
+    quiet, providing = quiet_then_not
+    _pip(env_dir, "install", "-q", "--no-deps", quiet)
+    assert _names(_assert_fresh(env_dir, cache)) == set()
+    _pip(env_dir, "install", "-q", "--no-deps", "--force-reinstall", providing)
+    assert _names(_assert_fresh(env_dir, cache)) == {"e2e_quiet"}
+    _pip(env_dir, "install", "-q", "--no-deps", "--force-reinstall", quiet)
+    assert _names(_assert_fresh(env_dir, cache)) == set()
+    _pip(env_dir, "uninstall", "-y", "-q", "e2e-quiet")
+
+
+def test_cache_is_kept_when_site_packages_changes_but_no_distribution_does(
+    env_dir: Path, wheels: dict[str, Path], tmp_path: Path
+) -> None:
+    """A module or a .pth-less file saved in site-packages, or pip installing nothing new, adds or
+    removes no distribution: the stored scan stays valid and is not rewritten."""
+    cache = tmp_path / "xdg"
+    _pip(env_dir, "install", "-q", "--no-deps", wheels["e2e-pack-1"])
+    before = _assert_fresh(env_dir, cache)
+    files = _cache_files(cache)
+    site_packages = Path(
+        _run(
+            env_dir / "bin" / "python",
+            "-c",
+            "import e2e_pack, os; print(os.path.dirname(os.path.dirname(e2e_pack.__file__)))",
+        ).stdout.strip()
+    )
+    (site_packages / "e2e_scratch.py").write_text("x = 1\n", encoding="utf-8")
+    _pip(env_dir, "install", "-q", "--no-deps", wheels["e2e-pack-1"])  # already installed
+    assert _snapshot(env_dir, cache, cached=True) == before
+    assert _cache_files(cache) == files
+    (site_packages / "e2e_scratch.py").unlink()
+    _pip(env_dir, "uninstall", "-y", "-q", "e2e-pack")

@@ -1,10 +1,11 @@
 """An on-disk cache of the installed index, so a process lists names without scanning every distribution.
 
 A hit is validated without a scan: the cache key covers the interpreter, the venv, the
-namespace and the exact ``sys.path``; the stored stamp holds the modification time of every
-``sys.path`` entry, which pip changes whenever it installs, removes, upgrades or downgrades a
-distribution there (it adds or deletes ``*.dist-info`` folders), and of the files of legacy
-``*.egg-info`` folders, which ``setup.py egg_info`` rewrites in place. What a hit serves is never
+namespace and the exact ``sys.path``; the stored stamp (`_stamp`) says whether the
+distributions on each ``sys.path`` entry are still those the scan found (pip adds or deletes
+``*.dist-info`` folders whenever it installs, removes, upgrades or downgrades one; a file saved
+in the working directory changes nothing), and holds the modification times of the files of
+legacy ``*.egg-info`` folders, which ``setup.py egg_info`` rewrites in place. What a hit serves is never
 taken on trust: each provider's folder must sit on ``sys.path`` and be named for it, and its
 ``entry_points.txt`` must declare exactly the stored entry points (one small read per providing
 distribution), so a stored file can only say what the installed metadata says. Writes are atomic
@@ -21,7 +22,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import _env
+from . import _env, _stamp
 from ._metadata import (
     EntryRecord,
     InstalledDistribution,
@@ -32,7 +33,7 @@ from ._metadata import (
     target_problem,
 )
 
-_FORMAT = 2  # bump when the stored layout changes: older files become misses
+_FORMAT = 3  # bump when the stored layout changes: older files become misses
 _KEEP = 32  # files kept in the cache directory; the least recently written go first
 
 
@@ -57,15 +58,21 @@ def _key(namespace: str, path: Sequence[str]) -> str:
     return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:24]
 
 
-def stamp(path: Sequence[str]) -> list[int]:
-    """The modification time of each ``sys.path`` entry (-1 where it does not exist)."""
-    times = []
-    for entry in path:
-        try:
-            times.append(os.stat(entry or os.curdir).st_mtime_ns)
-        except OSError:
-            times.append(-1)
-    return times
+def _json_stamp(stamp: tuple[Any, Any]) -> list[Any]:
+    return [
+        [list(f) if f else None for f in stamp[0]],
+        [[list(child) for child in s] if s is not None else None for s in stamp[1]],
+    ]
+
+
+def _fresh(stored: Any, path: Sequence[str]) -> bool:
+    """True while the distributions on `path` are those the stored stamp saw (see `_stamp`)."""
+    quick = [tuple(f) if f else None for f in stored[0]]
+    changed = _stamp.changed_entries(path, quick)
+    if not changed:
+        return True
+    slow = [tuple(tuple(c) for c in s) if s is not None else None for s in stored[1]]
+    return _stamp.unchanged(path, slow, changed)
 
 
 def _encode(index: InstalledIndex) -> dict[str, Any]:
@@ -155,7 +162,7 @@ def _read(file: Path, path: Sequence[str], namespace: str) -> InstalledIndex | N
         data = json.loads(file.read_text(encoding="utf-8"))
         if data["format"] != _FORMAT or data["path"] != list(path):
             return None
-        if data["stamp"] != stamp(path):
+        if not _fresh(data["stamp"], path):
             return None  # something was installed, removed or changed on the path
         index = _decode(data["index"])
     except (OSError, ValueError, KeyError, TypeError):
@@ -165,7 +172,7 @@ def _read(file: Path, path: Sequence[str], namespace: str) -> InstalledIndex | N
     return index if _plausible(index, path) else None
 
 
-def _write(file: Path, path: Sequence[str], before: list[int], index: InstalledIndex) -> None:
+def _write(file: Path, path: Sequence[str], before: list[Any], index: InstalledIndex) -> None:
     import tempfile
 
     payload = {"format": _FORMAT, "path": list(path), "stamp": before, "index": _encode(index)}
@@ -208,7 +215,7 @@ def cached_scan(
         index = _read(file, path, namespace)
         if index is not None:
             return index
-    before = stamp(path)
+    before = _json_stamp(_stamp.take(path))
     index = scan()
     _write(file, path, before, index)
     return index
