@@ -6,6 +6,7 @@ What pip does to it (install, upgrade, uninstall in a real venv) is in `test_pip
 from __future__ import annotations
 
 import json
+import marshal
 import os
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torchplug
 from torchplug import Registry
 from torchplug.testing import FakeSite
 
@@ -33,7 +35,66 @@ def site(torchplug_site: FakeSite, cache: Path) -> FakeSite:
 
 
 def index_files(cache: Path) -> list[Path]:
-    return sorted(cache.glob("index-*.json"))
+    return sorted(cache.glob("index-*.tpi"))
+
+
+def decode(file: Path, *, stamp: bool = True) -> dict[str, object]:
+    """Everything a stored index holds, read as the format lays it out: a header (after the
+    magic, the format, the header's length and checksum) naming sections, each category a table
+    of groups of names (a group count, offsets, then checksum and marshal data per group)."""
+    data = file.read_bytes()
+    length = int.from_bytes(data[20:24], "little")
+    namespace, path, fast, watched, sections, _ = marshal.loads(data[32 : 32 + length])
+    start = 32 + length
+
+    def section(name: str) -> bytes:
+        offset, size, _ = sections[name]
+        return data[start + offset : start + offset + size]
+
+    tables = {}
+    for name in sections:
+        if name.startswith("c:"):
+            blob = section(name)
+            groups = int.from_bytes(blob[:4], "little")
+            bounds = [
+                int.from_bytes(blob[4 + 4 * i : 8 + 4 * i], "little") for i in range(groups + 1)
+            ]
+            table: dict[str, object] = {}
+            for group in range(groups):
+                table.update(marshal.loads(blob[bounds[group] + 8 : bounds[group + 1]]))
+            tables[name[2:]] = table
+    return {
+        "namespace": namespace,
+        "path": path,
+        "stamp": (fast, marshal.loads(section("slow"))) if stamp else None,
+        "watched": watched,
+        "tables": tables,
+        "reserved": {n[2:]: marshal.loads(section(n)) for n in sections if n.startswith("r:")},
+        "dists": marshal.loads(section("dists")),
+        "problems": marshal.loads(section("problems")),
+    }
+
+
+def encode(stored: dict[str, object]) -> bytes:
+    """A stored index as a forger would write it: every checksum right."""
+    from torchplug import _cache
+    from torchplug._keyed import Keyed
+    from torchplug._metadata import InstalledDistribution, MetadataProblem
+
+    index = Keyed(
+        stored["namespace"],  # type: ignore[arg-type]
+        stored["tables"],  # type: ignore[arg-type]
+        stored["reserved"],  # type: ignore[arg-type]
+        tuple(InstalledDistribution(*d) for d in stored["dists"]),  # type: ignore[attr-defined]
+        tuple(MetadataProblem(*p) for p in stored["problems"]),  # type: ignore[attr-defined]
+        stored["watched"],  # type: ignore[arg-type]
+    )
+    return _cache._file_bytes(index, stored["path"], stored["stamp"])  # type: ignore[arg-type]
+
+
+def content(file: Path) -> dict[str, object]:
+    """What a stored index says about the installed packs (not how it was stamped)."""
+    return {k: v for k, v in decode(file, stamp=False).items() if k != "stamp"}
 
 
 def signature(file: Path) -> tuple[int, int]:
@@ -308,33 +369,46 @@ def test_a_directory_created_on_the_path_with_a_distribution_is_seen(
 
 # ----------------------------------------------------------------------------- damaged files
 
+
+def _flip(data: bytes, at: int) -> bytes:
+    return data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1 :]
+
+
+def _with_entries(data: bytes, change) -> bytes:
+    stored = decode_bytes(data)
+    stored["tables"] = {
+        category: {name: tuple(change(e) for e in entries) for name, entries in table.items()}
+        for category, table in stored["tables"].items()  # type: ignore[attr-defined]
+    }
+    return encode(stored)
+
+
+def decode_bytes(data: bytes) -> dict[str, object]:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        file = Path(folder) / "index.tpi"
+        file.write_bytes(data)
+        return decode(file)
+
+
 DAMAGE = {
-    "empty": lambda valid: "",
+    "empty": lambda valid: b"",
     "truncated": lambda valid: valid[: len(valid) // 2],
     "one-byte": lambda valid: valid[:1],
-    "not-json": lambda valid: "index = 'toml?'",
-    "not-utf8": lambda valid: "\udcff\udcfe",
-    "json-null": lambda valid: "null",
-    "json-list": lambda valid: "[]",
-    "json-number": lambda valid: "42",
-    "json-string": lambda valid: '"index"',
-    "empty-object": lambda valid: "{}",
-    "other-format": lambda valid: json.dumps({**json.loads(valid), "format": 999}),
-    "format-as-string": lambda valid: json.dumps({**json.loads(valid), "format": "1"}),
-    "no-index": lambda valid: json.dumps(
-        {k: v for k, v in json.loads(valid).items() if k != "index"}
-    ),
-    "index-not-a-table": lambda valid: json.dumps({**json.loads(valid), "index": []}),
-    "entries-of-another-layout": lambda valid: _with_entries(valid, lambda e: [*e, "extra", 1]),
-    "entries-of-another-type": lambda valid: _with_entries(valid, lambda e: {"category": e[0]}),
-    "entries-with-wrong-values": lambda valid: _with_entries(valid, lambda e: [1] * len(e)),
+    "not-a-stored-index": lambda valid: b"index = 'toml?'",
+    "not-utf8-text": lambda valid: b"\xff\xfe",
+    "other-format": lambda valid: valid[:16] + (999).to_bytes(4, "little") + valid[20:],
+    "header-length-wrong": lambda valid: valid[:20] + (1 << 30).to_bytes(4, "little") + valid[24:],
+    "header-byte-flipped": lambda valid: _flip(valid, 40),
+    "middle-byte-flipped": lambda valid: _flip(valid, len(valid) // 2),
+    "last-byte-flipped": lambda valid: _flip(valid, len(valid) - 1),
+    "tail-zeroed": lambda valid: valid[:-16] + bytes(16),
+    "trailing-garbage": lambda valid: valid + b"garbage",
+    "entries-of-another-layout": lambda valid: _with_entries(valid, lambda e: (*e, "extra", 1)),
+    "entries-of-another-type": lambda valid: _with_entries(valid, lambda e: {"value": e[0]}),
+    "entries-with-wrong-values": lambda valid: _with_entries(valid, lambda e: (1,) * len(e)),
 }
-
-
-def _with_entries(valid: str, change) -> str:
-    data = json.loads(valid)
-    data["index"]["entries"] = [change(e) for e in data["index"]["entries"]]
-    return json.dumps(data)
 
 
 @pytest.mark.parametrize("damage", list(DAMAGE))
@@ -343,8 +417,7 @@ def test_a_damaged_cache_file_is_ignored(
 ) -> None:
     site.registry().list("model")
     (file,) = index_files(cache)
-    valid = file.read_text("utf-8")
-    file.write_text(DAMAGE[damage](valid), "utf-8", errors="surrogateescape")
+    file.write_bytes(DAMAGE[damage](file.read_bytes()))
     assert answer(site.registry()) == uncached_answer(site, monkeypatch)
 
 
@@ -352,61 +425,88 @@ def test_a_damaged_cache_file_is_ignored(
 def test_a_damaged_cache_file_is_rebuilt(site: FakeSite, cache: Path, damage: str) -> None:
     site.registry().list("model")
     (file,) = index_files(cache)
-    valid = file.read_text("utf-8")
-    file.write_text(DAMAGE[damage](valid), "utf-8", errors="surrogateescape")
-    site.registry().list("model")
-    assert json.loads(file.read_text("utf-8"))["index"] == json.loads(valid)["index"]
+    valid = content(file)
+    file.write_bytes(DAMAGE[damage](file.read_bytes()))
+    answer(site.registry())
+    assert content(file) == valid
 
 
 # ----------------------------------------------------------------------------- forgeries
 
 
-def _forge(valid: str, change) -> str:
-    data = json.loads(valid)
-    change(data["index"])
-    return json.dumps(data)
+def _forge(data: bytes, change) -> bytes:
+    stored = decode_bytes(data)
+    change(stored)
+    return encode(stored)
 
 
-def _retarget(index: dict) -> None:
-    index["entries"][0][2] = "os:system"
+def _entries(stored: dict) -> list[tuple[str, str, tuple]]:
+    return [
+        (category, name, entries)
+        for category, table in stored["tables"].items()
+        for name, entries in table.items()
+    ]
 
 
-def _add_entry(index: dict) -> None:
-    index["entries"].append(
-        [*index["entries"][0][:1], "evil", "os:system", *index["entries"][0][3:]]
-    )
+def _replace_entries(stored: dict, change) -> None:
+    for category, name, entries in _entries(stored):
+        stored["tables"][category][name] = tuple(change(e) for e in entries)
 
 
-def _move(index: dict) -> None:
+def _retarget(stored: dict) -> None:
+    _replace_entries(stored, lambda e: ("os:system", *e[1:]))
+
+
+def _add_entry(stored: dict) -> None:
+    category, _, entries = _entries(stored)[0]
+    stored["tables"][category]["evil"] = (("os:system", *entries[0][1:4], ("evil",)),)
+
+
+def _add_alias(stored: dict) -> None:
+    """Claim that the provider of 'a' also answers to 'evil'."""
+    _replace_entries(stored, lambda e: (*e[:4], (*e[4], "evil")))
+    category, _, entries = _entries(stored)[0]
+    stored["tables"][category]["evil"] = entries
+
+
+def _move(stored: dict) -> None:
     """Point the provider at another folder, one a forger could write (not on sys.path)."""
-    for record in [*index["entries"], *index["distributions"]]:
-        location = Path(record[-2] if record in index["entries"] else record[-1])
-        moved = str(location.parent.parent / "elsewhere" / location.name)
-        if record in index["entries"]:
-            record[-2] = moved
-        else:
-            record[-1] = moved
+
+    def moved(location: str) -> str:
+        return str(Path(location).parent.parent / "elsewhere" / Path(location).name)
+
+    _replace_entries(stored, lambda e: (*e[:3], moved(e[3]), e[4]))
+    stored["dists"] = tuple((*d[:3], moved(d[3])) for d in stored["dists"])
 
 
-def _rename(index: dict) -> None:
+def _rename(stored: dict) -> None:
     """Claim that the folder belongs to another distribution."""
-    for record in index["entries"]:
-        record[3] = "torchplug-torch"
-    for record in index["distributions"]:
-        record[0] = "torchplug-torch"
+    _replace_entries(stored, lambda e: (e[0], "torchplug-torch", *e[2:]))
+    stored["dists"] = tuple(("torchplug-torch", *d[1:]) for d in stored["dists"])
 
 
-def _hide_a_problem(index: dict) -> None:
-    index["entries"][0][2] = "not a target"
+def _make_malformed(stored: dict) -> None:
+    _replace_entries(stored, lambda e: ("not a target", *e[1:]))
+
+
+def _add_hook_plugin(stored: dict) -> None:
+    _, _, entries = _entries(stored)[0]
+    _, distribution, version, location, _ = entries[0]
+    stored["reserved"]["hooks"] = (
+        *stored["reserved"].get("hooks", ()),
+        ("hooks", "evil", "os", distribution, version, location, None),
+    )
 
 
 #: Hand-written index files that would make `get` import what no installed metadata declares.
 FORGERIES = {
     "target-replaced": _retarget,
     "entry-added": _add_entry,
+    "alias-added": _add_alias,
     "provider-moved-off-the-path": _move,
     "provider-renamed": _rename,
-    "malformed-target-without-its-problem": _hide_a_problem,
+    "target-made-malformed": _make_malformed,
+    "hook-plugin-added": _add_hook_plugin,
 }
 
 
@@ -416,20 +516,34 @@ def test_a_forged_cache_file_is_not_believed(
 ) -> None:
     site.registry().list("model")
     (file,) = index_files(cache)
-    file.write_text(_forge(file.read_text("utf-8"), FORGERIES[forgery]), "utf-8")
+    file.write_bytes(_forge(file.read_bytes(), FORGERIES[forgery]))
     registry = site.registry()
     assert registry.info("model", "a").target == "tp_cached:a"
     assert registry.list("model") == ["a"]
     assert answer(registry) == uncached_answer(site, monkeypatch)
 
 
+@pytest.mark.parametrize("forgery", list(FORGERIES))
+def test_a_forged_cache_file_imports_nothing_it_declares(
+    site: FakeSite, cache: Path, forgery: str
+) -> None:
+    """A first `get` in a fresh process reads one group of the file, checked before use."""
+    site.registry().list("model")
+    (file,) = index_files(cache)
+    file.write_bytes(_forge(file.read_bytes(), FORGERIES[forgery]))
+    registry = site.registry()
+    with pytest.raises(torchplug.ComponentNotFoundError):
+        registry.get("model", "evil")
+    assert registry.provider("model", "a").target == "tp_cached:a"
+
+
 def test_a_forged_cache_file_is_replaced_by_a_scan(site: FakeSite, cache: Path) -> None:
     site.registry().list("model")
     (file,) = index_files(cache)
-    valid = file.read_text("utf-8")
-    file.write_text(_forge(valid, _retarget), "utf-8")
+    valid = content(file)
+    file.write_bytes(_forge(file.read_bytes(), _retarget))
     site.registry().list("model")
-    assert json.loads(file.read_text("utf-8"))["index"] == json.loads(valid)["index"]
+    assert content(file) == valid
 
 
 # ----------------------------------------------------------------------------- legacy egg-info
@@ -547,7 +661,7 @@ def test_the_cache_directory_keeps_at_most_32_files(
         site.registry().list("model")
     kept = index_files(cache)
     assert len(kept) == 32
-    firsts = {json.loads(f.read_text("utf-8"))["path"][0] for f in kept}
+    firsts = {decode(f)["path"][0] for f in kept}
     assert str(tmp_path / "entry-35") in firsts  # the newest stays
     assert str(tmp_path / "entry-0") not in firsts  # the oldest went first
 
@@ -613,7 +727,7 @@ def test_concurrent_writers_never_leave_a_damaged_cache_file(
         assert racer.returncode == 0, err
 
     (file,) = index_files(cache)  # one key: every racer had the same sys.path
-    json.loads(file.read_text("utf-8"))
+    decode(file)
     assert list(cache.glob(".tmp-*")) == []
 
     def report(cache_setting: str) -> object:

@@ -77,6 +77,90 @@ def test_hook_plugins_are_loaded_when_a_hook_is_first_called(recorded: Registry)
     assert "tp_recorder" in sys.modules
 
 
+# ----------------------------------------------------------------------------- only what is implemented
+
+#: A hook plugin implementing only a hook of its own (as a training loop's are), recording imports.
+OTHER_HOOKS = """\
+import torchplug
+{write}
+@torchplug.hookimpl
+def on_something(): ...
+"""
+
+
+@pytest.fixture
+def unrelated_hooks(torchplug_site: FakeSite, journal) -> Registry:
+    """A pack, and a hook plugin that implements none of torchplug's own hooks."""
+    torchplug_site.add(
+        "pack",
+        entry_points={"model": {"vit": "tp_models:vit"}},
+        modules={"tp_models": journal.plugin("vit")},
+    )
+    torchplug_site.add(
+        "hook-pack",
+        entry_points={"hooks": {"other": "tp_other_hooks"}},
+        modules={"tp_other_hooks": OTHER_HOOKS.format(write=journal.write("'imported hooks'"))},
+    )
+    return torchplug_site.registry()
+
+
+def test_a_first_load_imports_no_hook_plugin_that_does_not_implement_its_hook(
+    unrelated_hooks: Registry, journal
+) -> None:
+    """The scan reads which of torchplug's hooks each hook plugin's source names."""
+    assert unrelated_hooks.get("model", "vit")() == "tp_models.vit"
+    assert journal.lines == ["imported tp_models"]
+    assert "tp_other_hooks" not in sys.modules
+
+
+def test_the_plugin_manager_still_loads_every_hook_plugin(
+    unrelated_hooks: Registry, journal
+) -> None:
+    unrelated_hooks.get("model", "vit")
+    assert unrelated_hooks.plugin_manager.has_plugin("hook-pack:other")
+    assert journal.lines == ["imported tp_models", "imported hooks"]
+
+
+def test_a_hook_implemented_in_another_module_of_the_plugins_package_is_called(
+    torchplug_site: FakeSite, journal
+) -> None:
+    """The plugin object lives in one module, its implementation in another of the package."""
+    torchplug_site.add(
+        "pack",
+        entry_points={"model": {"vit": "tp_models:vit"}},
+        modules={"tp_models": journal.plugin("vit")},
+    )
+    torchplug_site.add(
+        "hook-pack",
+        entry_points={"hooks": {"recorder": "tp_split_hooks.plugin"}},
+        modules={
+            "tp_split_hooks.impl": loaded_recorder(journal),
+            "tp_split_hooks.plugin": "from .impl import *\n",
+        },
+    )
+    torchplug_site.registry().get("model", "vit")
+    assert journal.lines[-1] == "loaded model vit tp_models.vit pack"
+
+
+def test_a_hook_plugin_whose_source_cannot_be_read_is_imported_on_a_first_load(
+    torchplug_site: FakeSite, journal
+) -> None:
+    """Bytecode only: nothing says which hooks it implements, so it may implement them all."""
+    import py_compile
+
+    torchplug_site.add(
+        "pack",
+        entry_points={"model": {"vit": "tp_models:vit"}},
+        modules={"tp_models": journal.plugin("vit")},
+    )
+    torchplug_site.add("hook-pack", entry_points={"hooks": {"recorder": "tp_compiled_hooks"}})
+    source = torchplug_site.write_module("tp_compiled_hooks", loaded_recorder(journal))
+    py_compile.compile(str(source), cfile=str(source.with_suffix(".pyc")))
+    source.unlink()
+    torchplug_site.registry().get("model", "vit")
+    assert journal.lines[-1] == "loaded model vit tp_models.vit pack"
+
+
 def test_component_loaded_is_called_with_category_name_object_and_info(
     recorded: Registry, journal
 ) -> None:
@@ -237,6 +321,18 @@ def test_a_hook_plugin_may_be_an_object_in_a_module(conflict: FakeSite) -> None:
 # ----------------------------------------------------------------------------- broken hook plugins
 
 
+#: A hook plugin implementing the hook a first load calls, whose import fails.
+BROKEN_HOOK_PLUGIN = """\
+import torchplug
+
+raise RuntimeError('hook plugin exploded')
+
+
+@torchplug.hookimpl
+def torchplug_component_loaded(category, name): ...
+"""
+
+
 @pytest.fixture
 def broken_hook(torchplug_site: FakeSite, journal) -> Registry:
     torchplug_site.add(
@@ -247,7 +343,7 @@ def broken_hook(torchplug_site: FakeSite, journal) -> Registry:
     torchplug_site.add(
         "broken-hook-pack",
         entry_points={"hooks": {"bad": "tp_bad_hook"}},
-        modules={"tp_bad_hook": "raise RuntimeError('hook plugin exploded')\n"},
+        modules={"tp_bad_hook": BROKEN_HOOK_PLUGIN},
     )
     return torchplug_site.registry()
 

@@ -33,7 +33,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> FakeSite:
         },
         modules={
             "tp_cost_models": record + "def build():\n    return 'built'\n",
-            "tp_cost_hooks": record,
+            # It implements the hook a first load calls: loading a component imports it.
+            "tp_cost_hooks": record + "def torchplug_component_loaded(category, name): ...\n",
         },
     )
     return site

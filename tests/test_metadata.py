@@ -1,4 +1,4 @@
-"""Reading installed metadata into an index (`torchplug._metadata`), without importing anything."""
+"""Reading installed metadata into an index (`torchplug._scan`, `torchplug._metadata`), without importing anything."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from torchplug._metadata import find_entry_points, split_target, target_problem
+from torchplug._metadata import split_target, target_problem
+from torchplug._scan import find_entry_points
 from torchplug.testing import FakeSite
 
 

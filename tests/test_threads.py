@@ -175,6 +175,10 @@ import tp_hub
 tp_hub.entered.set()
 tp_hub.proceed.wait(5)
 tp_hub.registry.register("model", "from-hook-plugin", len)
+
+
+def torchplug_component_loaded(category, name):  # what makes a first load import this plugin
+    pass
 """
 
 
@@ -325,7 +329,9 @@ def test_a_hook_plugin_and_a_plugin_getting_each_other_do_not_deadlock(
             "tp_cycle_x": waits_for("h", "hub.registry.get('model', 'y')\ndef build(): pass"),
             "tp_cycle_y": "def build(): pass\n",
             "tp_cycle_z": "def build(): pass\n",
-            "tp_cycle_h": waits_for("x", "hub.registry.get('model', 'x')"),
+            # Naming the hook is what makes a first load import this hook plugin.
+            "tp_cycle_h": waits_for("x", "hub.registry.get('model', 'x')")
+            + "def torchplug_component_loaded(category, name): pass\n",
         },
     )
     cycle_hub.registry = registry = torchplug_site.registry()

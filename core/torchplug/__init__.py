@@ -6,9 +6,6 @@ and the modules that only builds, checks or fingerprints need are imported on fi
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
 from ._errors import (
     CircularImportError,
     ComponentDisabledError,
@@ -20,15 +17,18 @@ from ._errors import (
     PluginLoadError,
     TorchplugError,
 )
-from ._info import ComponentInfo, DistributionInfo
-from ._loading import Provider
 from ._registry import Registry, fingerprint
 from ._registry import default_registry as registry
 
+TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
 if TYPE_CHECKING:
-    from ._check import CheckReport, Finding
+    from typing import Any
+
     from ._hookspecs import hookimpl, hookspec
+    from ._info import ComponentInfo, DistributionInfo
+    from ._loading import Provider
     from ._preferences import PreferenceRule
+    from ._report import CheckReport, Finding
     from .build import (
         Component,
         ComponentFactory,
@@ -38,7 +38,8 @@ if TYPE_CHECKING:
         require_factory,
     )
 
-#: Public names resolved on first use, and the private module each comes from.
+#: Public names resolved on first use, and the private module each comes from: `import
+#: torchplug` imports the registry and the errors, nothing else.
 _LAZY = {
     "Component": "build",
     "ComponentFactory": "build",
@@ -46,11 +47,14 @@ _LAZY = {
     "Provenance": "build",
     "provenance": "build",
     "require_factory": "build",
-    "CheckReport": "_check",
-    "Finding": "_check",
+    "CheckReport": "_report",
+    "Finding": "_report",
     "hookimpl": "_hookspecs",
     "hookspec": "_hookspecs",
     "PreferenceRule": "_preferences",
+    "ComponentInfo": "_info",
+    "DistributionInfo": "_info",
+    "Provider": "_loading",
 }
 
 __all__ = [
@@ -90,7 +94,10 @@ def __getattr__(name: str) -> Any:
 
         return importlib_metadata.version("torchplug")
     if name in _LAZY:
-        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        __import__(f"{__name__}.{_LAZY[name]}")
+        import sys
+
+        value = getattr(sys.modules[f"{__name__}.{_LAZY[name]}"], name)
         globals()[name] = value  # later lookups skip this function
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

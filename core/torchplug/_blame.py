@@ -10,12 +10,15 @@ the user to fix or block the pack is then the wrong advice; this finds what to n
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from types import FrameType, TracebackType
 
 from ._metadata import folder_name
 from ._names import normalize_distribution
+from ._record import Record
+
+TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+    from types import FrameType, TracebackType
 
 _METADATA_SUFFIXES = (".dist-info", ".egg-info")
 # Top-level module -> the distributions that install it, for one sys.path; reading it means
@@ -23,15 +26,46 @@ _METADATA_SUFFIXES = (".dist-info", ".egg-info")
 _owners: dict[tuple[str, ...], dict[str, list[str]]] = {}
 
 
-@dataclass(frozen=True)
-class Blame:
+class Blame(Record):
     """Where a failed import went wrong, when that is outside the pack that was imported."""
 
-    dependency: str | None = None  # the module outside the pack whose import raised, "torch"
-    dependency_distribution: str | None = None  # who installs it, "torch 2.13.0"
-    metadata: str | None = None  # a dist-info folder whose file could not be read
-    metadata_distribution: str | None = None  # the distribution that folder belongs to
-    failure: str = ""  # what the first import that failed this way raised, in one line
+    __slots__ = _fields = (
+        "dependency",
+        "dependency_distribution",
+        "metadata",
+        "metadata_distribution",
+        "failure",
+    )
+    dependency: str | None  # the module outside the pack whose import raised, "torch"
+    dependency_distribution: str | None  # who installs it, "torch 2.13.0"
+    metadata: str | None  # a dist-info folder whose file could not be read
+    metadata_distribution: str | None  # the distribution that folder belongs to
+    failure: str  # what the first import that failed this way raised, in one line
+
+    def __init__(
+        self,
+        dependency: str | None = None,
+        dependency_distribution: str | None = None,
+        metadata: str | None = None,
+        metadata_distribution: str | None = None,
+        failure: str = "",
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "dependency", dependency)
+        set_field(self, "dependency_distribution", dependency_distribution)
+        set_field(self, "metadata", metadata)
+        set_field(self, "metadata_distribution", metadata_distribution)
+        set_field(self, "failure", failure)
+
+    def with_failure(self, failure: str) -> Blame:
+        """The same blame, saying what the import raised."""
+        return Blame(
+            self.dependency,
+            self.dependency_distribution,
+            self.metadata,
+            self.metadata_distribution,
+            failure,
+        )
 
     @property
     def culprit(self) -> str | None:

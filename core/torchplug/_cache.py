@@ -1,40 +1,57 @@
-"""An on-disk cache of the installed index, so a process lists names without scanning every distribution.
+"""An on-disk cache of the installed index, read a group at a time, so no process scans in vain.
 
-A hit is validated without a scan: the cache key covers the interpreter, the venv, the
-namespace and the exact ``sys.path``; the stored stamp (`_stamp`) says whether the
-distributions on each ``sys.path`` entry are still those the scan found (pip adds or deletes
-``*.dist-info`` folders whenever it installs, removes, upgrades or downgrades one; a file saved
-in the working directory changes nothing), and holds the modification times of the files of
-legacy ``*.egg-info`` folders, which ``setup.py egg_info`` rewrites in place. What a hit serves is never
-taken on trust: each provider's folder must sit on ``sys.path`` and be named for it, and its
-``entry_points.txt`` must declare exactly the stored entry points (one small read per providing
-distribution), so a stored file can only say what the installed metadata says. Writes are atomic
-replaces; an unreadable, corrupt or implausible file is a miss; an unwritable directory only
-costs speed.
+Above the keyed layout, below loading. A stored scan is one file per interpreter, venv, namespace
+and ``sys.path``, laid out so that resolving one name reads three small pieces of it (a header, a
+pair of offsets, one group of names) whatever the number of installed packs; listing a category
+reads that category only. Nothing is read that the answer does not need, and nothing read is
+turned into an object per entry.
+
+Whether a stored scan still holds is decided without a scan: the key of the file covers the
+interpreter, the venv, the namespace and the exact ``sys.path``; the stamp (`_stamp`) says
+whether the distributions on each ``sys.path`` entry are still those the scan found (a file saved
+in the working directory changes nothing), and the modification times of the files of legacy
+``*.egg-info`` folders, which ``setup.py egg_info`` rewrites in place, are kept too. What a hit
+serves is never taken on trust: before an entry is served (listed, described or imported), its
+provider's folder must sit directly on ``sys.path``, be named for its distribution, and declare
+in its ``entry_points.txt`` exactly the stored entry points of that category and name (one small
+read per providing distribution), so a stored file can only say what the installed metadata says.
+A file that fails any check is a miss: the registry scans, and serves and stores that scan.
+
+Writes are atomic replaces of files readable by their owner only; an unreadable, truncated or
+corrupt file (every piece carries a checksum) is a miss; an unwritable directory only costs speed;
+the directory keeps the 32 most recently written files.
 """
 
 from __future__ import annotations
 
-import json
+import _thread
+import marshal
 import os
 import sys
-from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Any
 
 from . import _env, _stamp
-from ._metadata import (
-    EntryRecord,
-    InstalledDistribution,
-    InstalledIndex,
-    MetadataProblem,
-    declared_entries,
-    folder_name,
-    target_problem,
-)
+from ._metadata import InstalledDistribution, MetadataProblem, declared_entries, folder_name
 
-_FORMAT = 3  # bump when the stored layout changes: older files become misses
+TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+    from typing import Any, TypeAlias
+
+    from ._keyed import Entry, Keyed, Reserved
+
+    Index: TypeAlias = "Keyed | StoredIndex"
+
+_FORMAT = 5  # bump when the stored layout changes: older files become misses
+_MAGIC = b"torchplug index\n"
+_PREFIX, _SUFFIX = "index-", ".tpi"
 _KEEP = 32  # files kept in the cache directory; the least recently written go first
+_MERSENNE = (1 << 61) - 1
+#: Names per group of a category's table: one group is read to resolve one name.
+_GROUP = 8
+
+
+class Damaged(Exception):
+    """A stored index that cannot be what a scan wrote: truncated, corrupt or implausible."""
 
 
 def enabled() -> bool:
@@ -42,77 +59,480 @@ def enabled() -> bool:
     return _env.flag(_env.CACHE, default=True)
 
 
-def directory() -> Path:
+def directory() -> str:
     """``$XDG_CACHE_HOME/torchplug``, or ``~/.cache/torchplug``."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "torchplug"
+    return os.path.join(base, "torchplug")
+
+
+def _checksum(data: bytes) -> int:
+    """Of one stored piece. Small pieces, the ones a lookup reads, without importing zlib."""
+    if len(data) <= 1 << 16:
+        return int.from_bytes(data, "little") % _MERSENNE
+    import zlib
+
+    return zlib.crc32(data)
 
 
 def _key(namespace: str, path: Sequence[str]) -> str:
-    import hashlib
-
-    identity = json.dumps(
-        [_FORMAT, namespace, sys.executable, sys.prefix, sys.version, list(path)],
-        separators=(",", ":"),
+    """The file's name stem: a stable hash (not `hash`, which varies per process) of what the
+    stored scan is only valid for."""
+    identity = marshal.dumps(
+        (_FORMAT, namespace, sys.executable, sys.prefix, sys.version, tuple(path))
     )
-    return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:24]
+    value = int.from_bytes(identity, "little")
+    return f"{value % _MERSENNE:016x}{value % ((1 << 31) - 1):08x}"
 
 
-def _json_stamp(stamp: tuple[Any, Any]) -> list[Any]:
-    return [
-        [list(f) if f else None for f in stamp[0]],
-        [[list(child) for child in s] if s is not None else None for s in stamp[1]],
-    ]
+def _prime_at_least(n: int) -> int:
+    n = max(n, 2)
+    while any(n % d == 0 for d in range(2, int(n**0.5) + 1)):
+        n += 1
+    return n
 
 
-def _fresh(stored: Any, path: Sequence[str]) -> bool:
-    """True while the distributions on `path` are those the stored stamp saw (see `_stamp`)."""
-    quick = [tuple(f) if f else None for f in stored[0]]
-    changed = _stamp.changed_entries(path, quick)
-    if not changed:
-        return True
-    slow = [tuple(tuple(c) for c in s) if s is not None else None for s in stored[1]]
-    return _stamp.unchanged(path, slow, changed)
+def _group_of(name: str, groups: int) -> int:
+    return int.from_bytes(name.encode("utf-8", "surrogatepass"), "little") % groups
 
 
-def _encode(index: InstalledIndex) -> dict[str, Any]:
-    return {
-        "namespace": index.namespace,
-        "entries": [list(vars(e).values()) for e in index.entries],
-        "distributions": [list(vars(d).values()) for d in index.distributions],
-        "problems": [list(vars(p).values()) for p in index.problems],
-        "watched": [list(w) for w in index.watched],
+# ----------------------------------------------------------------------------- writing
+
+
+def _table_bytes(table: dict[str, tuple[Entry, ...]]) -> bytes:
+    """One category: a group count, an offset per group, then each group (checksum, marshal)."""
+    groups = _prime_at_least(len(table) // _GROUP + 1)
+    members: list[list[tuple[str, tuple[Entry, ...]]]] = [[] for _ in range(groups)]
+    for name, entries in table.items():
+        members[_group_of(name, groups)].append((name, entries))
+    blobs = []
+    for group in members:
+        data = marshal.dumps(tuple(group))
+        blobs.append(_checksum(data).to_bytes(8, "little") + data)
+    offsets = [4 + 4 * (groups + 1)]
+    for blob in blobs:
+        offsets.append(offsets[-1] + len(blob))
+    head = groups.to_bytes(4, "little") + b"".join(o.to_bytes(4, "little") for o in offsets)
+    return head + b"".join(blobs)
+
+
+def _file_bytes(index: Keyed, path: Sequence[str], stamp: tuple[Any, Any]) -> bytes:
+    sections: dict[str, bytes] = {
+        "slow": marshal.dumps(stamp[1]),
+        "dists": marshal.dumps(tuple(d._values() for d in index.distributions())),
+        "problems": marshal.dumps(tuple(p._values() for p in index.problems())),
     }
+    for group, records in index.reserved_groups().items():
+        sections["r:" + group] = marshal.dumps(records)
+    for category, table in index.tables().items():
+        sections["c:" + category] = _table_bytes(table)
+    directory_: dict[str, tuple[int, int, int]] = {}
+    offset = 0
+    for name, data in sections.items():
+        # A table's checksum covers its offsets; each of its groups has its own.
+        covered = (
+            data[: 4 + 4 * (int.from_bytes(data[:4], "little") + 1)] if name[:2] == "c:" else data
+        )
+        directory_[name] = (offset, len(data), _checksum(covered))
+        offset += len(data)
+    header = marshal.dumps(
+        (index.namespace, tuple(path), stamp[0], index.watched, directory_, offset)
+    )
+    start = (
+        _MAGIC
+        + _FORMAT.to_bytes(4, "little")
+        + len(header).to_bytes(4, "little")
+        + _checksum(header).to_bytes(8, "little")
+    )
+    return start + header + b"".join(sections.values())
 
 
-def _typed(record: Any, optional: frozenset[str] = frozenset()) -> Any:
-    """`record` if every field is a string (or None where allowed); else the file is damaged."""
-    for name, value in vars(record).items():
-        if not (isinstance(value, str) or (value is None and name in optional)):
-            raise ValueError(f"{type(record).__name__}.{name} is {value!r}")
+def _write(file: str, data: bytes) -> None:
+    """Atomically: readers see the old file or the new one, never half of one."""
+    folder = os.path.dirname(file)
+    temporary = os.path.join(folder, f".tmp-{os.getpid()}-{_thread.get_ident()}{_SUFFIX}")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(handle, view) :]
+        finally:
+            os.close(handle)
+        os.replace(temporary, file)
+        _prune(folder)
+    except OSError:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+
+
+def _cache_files(folder: str) -> list[str]:
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    return [os.path.join(folder, n) for n in names if n.startswith(_PREFIX) and n.endswith(_SUFFIX)]
+
+
+def _prune(folder: str) -> None:
+    def written(file: str) -> int:
+        try:
+            return os.stat(file).st_mtime_ns
+        except OSError:
+            return 0
+
+    for old in sorted(_cache_files(folder), key=written, reverse=True)[_KEEP:]:
+        try:
+            os.unlink(old)
+        except OSError:
+            pass
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+class _Verifier:
+    """Checks stored entries against the installed metadata, each providing folder read once."""
+
+    __slots__ = ("_declared", "_namespace", "_on_path", "_path", "_placed")
+
+    def __init__(self, namespace: str, path: Sequence[str]) -> None:
+        self._namespace = namespace
+        self._path = path
+        self._on_path: set[str] | None = None  # the path's directories, normalised, on need
+        self._placed: dict[tuple[str, str], bool] = {}
+        self._declared: dict[str, dict[str, dict[str, set[str]]] | None] = {}
+
+    def placed(self, location: object, distribution: object) -> bool:
+        """The folder sits directly on the path and is named for the distribution."""
+        key: Any = (location, distribution)
+        found = self._placed.get(key)
+        if found is None:
+            if not (isinstance(location, str) and isinstance(distribution, str)):
+                return False
+            on_path = self._on_path
+            if on_path is None:
+                on_path = self._on_path = {os.path.abspath(e or os.curdir) for e in self._path}
+            folder = os.path.normpath(location)
+            found = os.path.dirname(folder) in on_path and folder_name(folder) == distribution
+            self._placed[key] = found
+        return found
+
+    def declared(self, location: str, category: str) -> dict[str, set[str]]:
+        """What the folder's entry_points.txt declares in `category`: name -> values."""
+        if location not in self._declared:
+            found = declared_entries(location, self._namespace)
+            by_category: dict[str, dict[str, set[str]]] | None = None
+            if found is not None:
+                by_category = {}
+                for each_category, name, value in found:
+                    by_category.setdefault(each_category, {}).setdefault(name, set()).add(value)
+            self._declared[location] = by_category
+        declared = self._declared[location]
+        if declared is None:
+            raise Damaged(f"{location}: entry_points.txt cannot be read")
+        return declared.get(category, {})
+
+    def entries(self, category: str, name: str, entries: object) -> None:
+        """The providers of one name are those their folders declare, with the same aliases."""
+        if not isinstance(entries, tuple):
+            raise Damaged("entries")
+        stored: dict[str, set[str]] = {}
+        for entry in entries:
+            value, distribution, _, location, names = _entry_fields(entry)
+            if not self.placed(location, distribution):
+                raise Damaged(f"{location} is not a folder of {distribution} on sys.path")
+            stored.setdefault(location, set()).add(value)
+            declared = self.declared(location, category)
+            if {n for n, values in declared.items() if value in values} != set(names):
+                raise Damaged(f"{location}: the names of {value} differ")
+        for location, values in stored.items():
+            if self.declared(location, category).get(name) != values:
+                raise Damaged(f"{location}: {category} {name!r} differs")
+
+    def table(self, category: str, table: dict[str, tuple[Entry, ...]]) -> None:
+        """Every provider of the category declares exactly its stored names there."""
+        stored: dict[str, set[tuple[str, str]]] = {}
+        for name, entries in table.items():
+            self.entries(category, name, entries)
+            for entry in entries:
+                stored.setdefault(entry[3], set()).add((name, entry[0]))
+        for location, pairs in stored.items():
+            declared = self.declared(location, category)
+            if {(n, v) for n, values in declared.items() for v in values} != pairs:
+                raise Damaged(f"{location}: {category} differs")
+
+    def reserved(self, group: str, records: object) -> None:
+        """Hook plugins, contracts, commands or deprecations, as declared."""
+        if not isinstance(records, tuple):
+            raise Damaged("reserved")
+        stored: dict[str, set[tuple[str, str]]] = {}
+        for record in records:
+            if not (isinstance(record, tuple) and len(record) == 7):
+                raise Damaged("reserved record")
+            category, name, value, distribution, _, location, hooks = record
+            if category != group or not all(isinstance(f, str) for f in record[:6]):
+                raise Damaged("reserved record")
+            if not (hooks is None or isinstance(hooks, tuple)):
+                raise Damaged("reserved record")
+            if not self.placed(location, distribution):
+                raise Damaged(f"{location} is not a folder of {distribution} on sys.path")
+            stored.setdefault(location, set()).add((name, value))
+        for location, pairs in stored.items():
+            declared = self.declared(location, group)
+            if {(n, v) for n, values in declared.items() for v in values} != pairs:
+                raise Damaged(f"{location}: {group} differs")
+
+
+def _entry_fields(entry: object) -> Entry:
+    if not (isinstance(entry, tuple) and len(entry) == 5):
+        raise Damaged("entry")
+    value, distribution, version, location, names = entry
+    if not (
+        isinstance(value, str)
+        and isinstance(distribution, str)
+        and isinstance(version, str)
+        and isinstance(location, str)
+        and isinstance(names, tuple)
+        and all(isinstance(n, str) for n in names)
+    ):
+        raise Damaged("entry")
+    return entry
+
+
+class StoredIndex:
+    """A stored scan, read a piece at a time and checked as it is read.
+
+    The reading interface is `Keyed`'s. When a piece is damaged or disagrees with the installed
+    metadata, the whole stored scan is dropped: `rescan` scans (and stores the result), and
+    every later read is served from that scan.
+    """
+
+    def __init__(
+        self,
+        fd: int,
+        namespace: str,
+        path: Sequence[str],
+        sections: dict[str, tuple[int, int, int]],
+        start: int,
+        rescan: Callable[[], Keyed],
+    ) -> None:
+        self.namespace = namespace
+        self._fd = fd
+        self._sections = sections
+        self._start = start  # where the sections begin
+        self._rescan = rescan
+        self._scanned: Keyed | None = None
+        self._guard = _thread.allocate_lock()
+        self._verify = _Verifier(namespace, path)
+        self._tables: dict[str, dict[str, tuple[Entry, ...]]] = {}
+        self._reserved: dict[str, tuple[Reserved, ...]] = {}
+
+    def __del__(self) -> None:
+        try:
+            os.close(self._fd)
+        except (OSError, AttributeError, TypeError):
+            pass
+
+    def _fallback(self) -> Keyed:
+        """The scan that replaces this stored one, made once."""
+        with self._guard:
+            if self._scanned is None:
+                self._scanned = self._rescan()
+            return self._scanned
+
+    def _read(self, offset: int, length: int) -> bytes:
+        return _pread(self._fd, self._start + offset, length)
+
+    def _section(self, name: str) -> bytes:
+        return _section(self._fd, self._start, self._sections, name)
+
+    def _group(self, category: str, offset: int, start: int, end: int) -> dict[str, Any]:
+        data = self._read(offset + start, end - start)
+        if end - start < 8 or int.from_bytes(data[:8], "little") != _checksum(data[8:]):
+            raise Damaged(category)
+        return dict(marshal.loads(data[8:]))
+
+    def categories(self) -> tuple[str, ...]:
+        if self._scanned is not None:
+            return self._scanned.categories()
+        return tuple(sorted(name[2:] for name in self._sections if name[:2] == "c:"))
+
+    def bucket(self, category: str, name: str) -> tuple[Entry, ...]:
+        if self._scanned is not None:
+            return self._scanned.bucket(category, name)
+        table = self._tables.get(category)
+        if table is not None:
+            return table.get(name, ())
+        section = self._sections.get("c:" + category)
+        if section is None:
+            return ()
+        try:
+            offset = section[0]
+            groups = int.from_bytes(self._read(offset, 4), "little")
+            group = _group_of(name, groups)
+            bounds = self._read(offset + 4 + 4 * group, 8)
+            entries = self._group(
+                category,
+                offset,
+                int.from_bytes(bounds[:4], "little"),
+                int.from_bytes(bounds[4:], "little"),
+            ).get(name, ())
+            self._verify.entries(category, name, entries)
+        except (Damaged, OSError, ValueError, EOFError, TypeError, KeyError, IndexError):
+            return self._fallback().bucket(category, name)
+        return entries  # type: ignore[no-any-return]
+
+    def table(self, category: str) -> dict[str, tuple[Entry, ...]]:
+        if self._scanned is not None:
+            return self._scanned.table(category)
+        table = self._tables.get(category)
+        if table is not None:
+            return table
+        if "c:" + category not in self._sections:
+            return {}
+        try:
+            table = self._read_table(category)
+            self._verify.table(category, table)
+        except (Damaged, OSError, ValueError, EOFError, TypeError, KeyError, IndexError):
+            return self._fallback().table(category)
+        self._tables[category] = table
+        return table
+
+    def _read_table(self, category: str) -> dict[str, tuple[Entry, ...]]:
+        offset, length, checksum = self._sections["c:" + category]
+        data = self._read(offset, length)
+        groups = int.from_bytes(data[:4], "little")
+        head = 4 + 4 * (groups + 1)
+        if _checksum(data[:head]) != checksum:
+            raise Damaged(category)
+        table: dict[str, tuple[Entry, ...]] = {}
+        bounds = [int.from_bytes(data[i : i + 4], "little") for i in range(4, head, 4)]
+        for group in range(groups):
+            start, end = bounds[group], bounds[group + 1]
+            blob = data[start:end]
+            if end - start < 8 or int.from_bytes(blob[:8], "little") != _checksum(blob[8:]):
+                raise Damaged(category)
+            table.update(marshal.loads(blob[8:]))
+        return table
+
+    def reserved(self, group: str) -> tuple[Reserved, ...]:
+        if self._scanned is not None:
+            return self._scanned.reserved(group)
+        records = self._reserved.get(group)
+        if records is None:
+            if "r:" + group not in self._sections:
+                return ()
+            try:
+                records = marshal.loads(self._section("r:" + group))
+                self._verify.reserved(group, records)
+            except (Damaged, OSError, ValueError, EOFError, TypeError, KeyError, IndexError):
+                return self._fallback().reserved(group)
+            self._reserved[group] = records
+        return records
+
+    def distributions(self) -> tuple[InstalledDistribution, ...]:
+        if self._scanned is not None:
+            return self._scanned.distributions()
+        try:
+            found = tuple(
+                InstalledDistribution(*_strings(d, 4))
+                for d in marshal.loads(self._section("dists"))
+            )
+            for dist in found:
+                if not self._verify.placed(dist.location, dist.name):
+                    raise Damaged(dist.location)
+        except (Damaged, OSError, ValueError, EOFError, TypeError, KeyError, IndexError):
+            return self._fallback().distributions()
+        return found
+
+    def problems(self) -> tuple[MetadataProblem, ...]:
+        if self._scanned is not None:
+            return self._scanned.problems()
+        try:
+            return tuple(
+                MetadataProblem(*_problem_fields(p))
+                for p in marshal.loads(self._section("problems"))
+            )
+        except (Damaged, OSError, ValueError, EOFError, TypeError, KeyError, IndexError):
+            return self._fallback().problems()
+
+
+def _strings(record: object, count: int) -> tuple[str, ...]:
+    if not (
+        isinstance(record, tuple)
+        and len(record) == count
+        and all(isinstance(f, str) for f in record)
+    ):
+        raise Damaged("record")
     return record
 
 
-def _decode(data: dict[str, Any]) -> InstalledIndex:
-    return InstalledIndex(
-        str(data["namespace"]),
-        tuple(_typed(EntryRecord(*e), frozenset({"problem"})) for e in data["entries"]),
-        tuple(_typed(InstalledDistribution(*d)) for d in data["distributions"]),
-        tuple(
-            _typed(MetadataProblem(*p), frozenset({"distribution", "entry_point", "hint"}))
-            for p in data["problems"]
-        ),
-        tuple(_watched(file, mtime) for file, mtime in data["watched"]),
-    )
+def _problem_fields(record: object) -> tuple[Any, ...]:
+    if not (isinstance(record, tuple) and len(record) == 6):
+        raise Damaged("problem")
+    message, location, distribution, entry_point, severity, hint = record
+    if not (isinstance(message, str) and isinstance(location, str) and isinstance(severity, str)):
+        raise Damaged("problem")
+    if not all(f is None or isinstance(f, str) for f in (distribution, entry_point, hint)):
+        raise Damaged("problem")
+    return record
 
 
-def _watched(file: Any, mtime: Any) -> tuple[str, int]:
-    if not isinstance(file, str) or not isinstance(mtime, int):
-        raise ValueError(f"watched file {file!r} {mtime!r}")
-    return file, mtime
+def _pread(fd: int, offset: int, length: int) -> bytes:
+    data = os.pread(fd, length, offset)
+    if len(data) != length:
+        raise Damaged("truncated")
+    return data
 
 
-def _unchanged(watched: Sequence[tuple[str, int]]) -> bool:
+def _section(fd: int, start: int, sections: dict[str, tuple[int, int, int]], name: str) -> bytes:
+    offset, length, checksum = sections[name]
+    data = _pread(fd, start + offset, length)
+    if _checksum(data) != checksum:
+        raise Damaged(name)
+    return data
+
+
+def _open(
+    file: str, namespace: str, path: Sequence[str], rescan: Callable[[], Keyed]
+) -> StoredIndex | None:
+    """The stored scan in `file` if it is whole and its stamp holds; else None (a miss)."""
+    try:
+        fd = os.open(file, os.O_RDONLY)
+    except (OSError, ValueError):
+        return None
+    try:
+        first = os.pread(fd, 32 + 4096, 0)
+        if first[:16] != _MAGIC or int.from_bytes(first[16:20], "little") != _FORMAT:
+            raise Damaged("not a stored index of this format")
+        length = int.from_bytes(first[20:24], "little")
+        header = first[32 : 32 + length]
+        if len(header) < length:
+            header += _pread(fd, 32 + len(header), length - len(header))
+        if _checksum(header) != int.from_bytes(first[24:32], "little"):
+            raise Damaged("header")
+        stored_namespace, stored_path, fast, watched, sections, size = marshal.loads(header)
+        if stored_namespace != namespace or stored_path != tuple(path):
+            raise Damaged("another namespace or path")
+        if not isinstance(sections, dict) or os.fstat(fd).st_size != 32 + length + size:
+            raise Damaged("truncated")
+        changed = _stamp.changed_entries(path, fast)
+        if changed:
+            slow = marshal.loads(_section(fd, 32 + length, sections, "slow"))
+            if not _stamp.unchanged(path, slow, changed):
+                raise Damaged("something was installed, removed or changed on the path")
+        if not _unchanged(watched):
+            raise Damaged("a legacy egg-info folder was rewritten in place")
+    except (Damaged, OSError, ValueError, EOFError, TypeError, KeyError, IndexError):
+        os.close(fd)
+        return None
+    return StoredIndex(fd, namespace, path, sections, 32 + length, rescan)
+
+
+def _unchanged(watched: Iterable[tuple[str, int]]) -> bool:
     """True while every watched file has the modification time it had before the scan."""
     for file, mtime in watched:
         try:
@@ -124,122 +544,50 @@ def _unchanged(watched: Sequence[tuple[str, int]]) -> bool:
     return True
 
 
-def _plausible(index: InstalledIndex, path: Sequence[str]) -> bool:
-    """True if a scan of `path` could have found `index`: every provider is a folder directly on
-    `path`, named for its distribution, and declares exactly the stored entry points.
-
-    The cache file is the user's own (0600), but it is read by every process of the venv and
-    may come from elsewhere (a restored CI cache): a stored target is imported later, so none
-    is believed that the installed metadata does not declare.
-    """
-    on_path = {os.path.normpath(os.path.abspath(entry or os.curdir)) for entry in path}
-    providers = {}
-    for dist in index.distributions:
-        folder = os.path.normpath(dist.location)
-        if os.path.dirname(folder) not in on_path or folder_name(folder) != dist.name:
-            return False
-        providers[dist.location] = dist
-    stored: dict[str, set[tuple[str, str, str]]] = {location: set() for location in providers}
-    for entry in index.entries:
-        provider = providers.get(entry.location)
-        if provider is None or (entry.distribution, entry.version) != (
-            provider.name,
-            provider.version,
-        ):
-            return False
-        expected = None if entry.category == "deprecated" else target_problem(entry.value)
-        if entry.problem != expected:
-            return False
-        stored[entry.location].add((entry.category, entry.name, entry.value))
-    return all(
-        declared_entries(location, index.namespace) == entries
-        for location, entries in stored.items()
-    )
-
-
-def _read(file: Path, path: Sequence[str], namespace: str) -> InstalledIndex | None:
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-        if data["format"] != _FORMAT or data["path"] != list(path):
-            return None
-        if not _fresh(data["stamp"], path):
-            return None  # something was installed, removed or changed on the path
-        index = _decode(data["index"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # missing, truncated, corrupt or from another layout: rebuild it
-    if index.namespace != namespace or not _unchanged(index.watched):
-        return None  # a legacy egg-info folder was rewritten in place
-    return index if _plausible(index, path) else None
-
-
-def _write(file: Path, path: Sequence[str], before: list[Any], index: InstalledIndex) -> None:
-    import tempfile
-
-    payload = {"format": _FORMAT, "path": list(path), "stamp": before, "index": _encode(index)}
-    try:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(
-            "w", dir=file.parent, prefix=".tmp-", suffix=".json", delete=False, encoding="utf-8"
-        ) as handle:
-            json.dump(payload, handle, separators=(",", ":"))
-        os.replace(handle.name, file)  # atomic: readers see the old file or the new, never half
-        _prune(file.parent)
-    except OSError:
-        try:
-            os.unlink(handle.name)
-        except (OSError, UnboundLocalError):
-            pass
-
-
-def _prune(folder: Path) -> None:
-    files = sorted(folder.glob("index-*.json"), key=lambda f: f.stat().st_mtime_ns, reverse=True)
-    for old in files[_KEEP:]:
-        try:
-            old.unlink()
-        except OSError:
-            pass
-
-
 def cached_scan(
-    namespace: str, scan: Callable[[], InstalledIndex], *, refresh: bool = False
-) -> InstalledIndex:
+    namespace: str, scan: Callable[[], Keyed], *, refresh: bool = False
+) -> Keyed | StoredIndex:
     """The index of `namespace` from the cache when still valid, else from `scan` (and stored).
 
     The stamp is taken before scanning, so a change made during the scan invalidates the result.
     """
     if not enabled():
         return scan()
-    path = list(sys.path)
-    file = directory() / f"index-{_key(namespace, path)}.json"
+    path = tuple(sys.path)
+    file = os.path.join(directory(), f"{_PREFIX}{_key(namespace, path)}{_SUFFIX}")
+
+    def rescan() -> Keyed:
+        stamp = _stamp.take(path)
+        index = scan()
+        _write(file, _file_bytes(index, path, stamp))
+        return index
+
     if not refresh:
-        index = _read(file, path, namespace)
-        if index is not None:
-            return index
-    before = _json_stamp(_stamp.take(path))
-    index = scan()
-    _write(file, path, before, index)
-    return index
+        stored = _open(file, namespace, path, rescan)
+        if stored is not None:
+            return stored
+    return rescan()
 
 
 def describe() -> dict[str, Any]:
     """Where the cache is and what it holds, for ``torchplug cache``."""
     folder = directory()
-    files = sorted(folder.glob("index-*.json")) if folder.is_dir() else []
-    return {
-        "enabled": enabled(),
-        "directory": str(folder),
-        "files": len(files),
-        "bytes": sum(f.stat().st_size for f in files),
-    }
+    files = _cache_files(folder)
+    size = 0
+    for file in files:
+        try:
+            size += os.stat(file).st_size
+        except OSError:
+            pass
+    return {"enabled": enabled(), "directory": folder, "files": len(files), "bytes": size}
 
 
 def clear() -> int:
     """Delete every cache file; returns how many were removed."""
-    folder = directory()
     removed = 0
-    for file in folder.glob("index-*.json") if folder.is_dir() else ():
+    for file in _cache_files(directory()):
         try:
-            file.unlink()
+            os.unlink(file)
             removed += 1
         except OSError:
             pass

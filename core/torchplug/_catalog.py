@@ -8,21 +8,26 @@ This layer answers "which source, in what state" and loads sources; the public A
 
 from __future__ import annotations
 
-import importlib
-import threading
-from collections.abc import Iterable
-from typing import Any
+import _thread  # `threading` costs milliseconds to import; its locks are these
 
 from . import _env
 from ._errors import ComponentNotFoundError, DuplicateComponentError
-from ._hooks import HookRelay
-from ._index import SourceIndex, SourceKey, index_sources, loaded_sources
-from ._info import ComponentInfo, DistributionInfo
+from ._index import Installed
 from ._loading import Provider, Source, forget_failures, importing_now
-from ._metadata import InstalledIndex, find_entry_points
 from ._names import RESERVED_CATEGORIES, normalize_distribution, not_found_hint, split_qualified
-from ._preferences import PreferenceRule, Preferences
 from ._resolution import describe, providers_text, resolve
+
+TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
+
+    from ._cache import Index
+    from ._hooks import HookRelay
+    from ._index import SourceKey
+    from ._info import ComponentInfo, DistributionInfo
+    from ._keyed import Keyed
+    from ._preferences import PreferenceRule, Preferences
 
 
 def _target_of(obj: Any) -> str:
@@ -35,42 +40,87 @@ class Catalog:
     """Sources by category and name for one namespace, and the user's choices among them."""
 
     def __init__(
-        self, namespace: str, autoload: bool | None, disabled: Iterable[str], settings: bool
+        self,
+        namespace: str,
+        autoload: bool | None,
+        disabled: Iterable[str],
+        settings: bool,
+        hot: dict[str, dict[str, Any]],
     ) -> None:
         self.namespace = namespace
         self._settings = settings  # read TORCHPLUG_PREFER and the settings files at the scan
-        self.lock = threading.RLock()
+        self.lock = _thread.RLock()
         self._autoload = autoload  # None: follow TORCHPLUG_AUTOLOAD
         self._disabled_by_api = {normalize_distribution(d) for d in disabled}
         self._disabled_by_env: frozenset[str] = frozenset()
         self.disabled: frozenset[str] = frozenset(self._disabled_by_api)
-        self._tables: SourceIndex | None = None
-        self._retained: dict[SourceKey, Source] = {}  # loaded providers, by identity
+        self._installed: Installed | None = None
+        self._sources: dict[SourceKey, Source] = {}  # by provider identity; loaded ones stay
         self.local: dict[str, dict[str, Source]] = {}
-        self.preferences = Preferences()
+        self._preferences: Preferences | None = None  # made when a rule is first added
         self.deprecated: dict[tuple[str, str], str] = {}  # (category, old) -> new, local
         # Resolved objects by category and requested name: the registry's hot path reads it
         # without a lock. Emptied in place by `changed`; `generation` stops a racing resolve from
         # writing an answer computed before the change.
-        self.hot: dict[str, dict[str, Any]] = {}
+        self.hot = hot
         self.generation = 0
-        self.relay = HookRelay(namespace, self.enabled_hook_sources)
+        self._relay: HookRelay | None = None  # made when a hook is first needed
+
+    @property
+    def relay(self) -> HookRelay:
+        """The hook relay (and pluggy, when it makes the plugin manager), made on first need."""
+        relay = self._relay
+        if relay is None:
+            with self.lock:
+                if self._relay is None:
+                    from ._hooks import HookRelay
+
+                    self._relay = HookRelay(
+                        self.namespace, self.enabled_hook_sources, self._hooks_may_implement
+                    )
+                relay = self._relay
+        return relay
+
+    @property
+    def preferences(self) -> Preferences:
+        """Every preference rule in force."""
+        preferences = self._preferences
+        if preferences is None:
+            with self.lock:
+                if self._preferences is None:
+                    from ._preferences import Preferences
+
+                    self._preferences = Preferences()
+                preferences = self._preferences
+        return preferences
+
+    def _wants(self, hook: str) -> bool:
+        """Whether calling `hook` could reach an implementation (see `HookRelay.wants`)."""
+        relay = self._relay
+        return relay.wants(hook) if relay is not None else self._hooks_may_implement(hook)
 
     # ----------------------------------------------------------------- scanning and state
 
     @property
-    def tables(self) -> SourceIndex:
+    def tables(self) -> Installed:
         """The installed sources, scanned on first need."""
-        tables = self._tables
-        if tables is None:
+        installed = self._installed
+        if installed is None:
             with self.lock:
-                if self._tables is None:
-                    self._scan(previous=None)
-                tables = self._tables
-                assert tables is not None
-        return tables
+                if self._installed is None:
+                    self._scan(refresh=False)
+                installed = self._installed
+                assert installed is not None
+        return installed
 
-    def _scan(self, previous: SourceIndex | None) -> None:
+    def _scan_now(self) -> Keyed:
+        from ._hookscan import hooks_named
+        from ._keyed import keyed
+        from ._scan import find_entry_points
+
+        return keyed(find_entry_points(self.namespace), hooks_named)
+
+    def _scan(self, refresh: bool) -> None:
         autoload = (
             _env.flag(_env.AUTOLOAD, default=True) if self._autoload is None else self._autoload
         )
@@ -81,22 +131,24 @@ class Catalog:
         if self._settings:
             from ._settings import preference_rules
 
-            for level in ("env", "project", "user"):
-                self.preferences.remove(level=level)
-            self.preferences.add(preference_rules())
+            rules = preference_rules()
+            if rules or self._preferences is not None:
+                for level in ("env", "project", "user"):
+                    self.preferences.remove(level=level)
+                self.preferences.add(rules)
+        index: Index
         if autoload:
             from ._cache import cached_scan
 
-            index = cached_scan(
-                self.namespace,
-                lambda: find_entry_points(self.namespace),
-                refresh=previous is not None,
-            )
+            index = cached_scan(self.namespace, self._scan_now, refresh=refresh)
         else:
-            index = InstalledIndex(self.namespace)
-        if previous is not None:  # keep loaded providers, even across a scan that lacks them
-            self._retained.update(loaded_sources(previous))
-        self._tables = index_sources(index, self._retained)
+            from ._keyed import Keyed
+
+            index = Keyed(self.namespace, {}, {}, (), (), ())
+        # Loaded providers are kept, even across a scan that lacks them; the others are made
+        # again, their failures forgotten.
+        self._sources = {key: s for key, s in self._sources.items() if s.loaded}
+        self._installed = Installed(index, self._sources)
         self.changed()
 
     def changed(self) -> None:
@@ -106,17 +158,20 @@ class Catalog:
             self.hot.clear()
 
     def refresh(self) -> None:
+        import importlib
+
         importlib.invalidate_caches()
         forget_failures()  # dependencies that failed to import may be imported again
         with self.lock:
-            self._scan(previous=self._tables)
-        self.relay.reset_failures()
+            self._scan(refresh=True)
+        if self._relay is not None:
+            self._relay.reset_failures()
 
     def set_autoload(self, enabled: bool | None) -> None:
         with self.lock:
             self._autoload = enabled
-            if self._tables is not None:
-                self._scan(previous=self._tables)  # loaded providers stay loaded
+            if self._installed is not None:
+                self._scan(refresh=True)  # loaded providers stay loaded
 
     def set_disabled(self, distributions: Iterable[str], blocked: bool) -> None:
         with self.lock:
@@ -134,9 +189,19 @@ class Catalog:
     def enabled_hook_sources(self) -> list[Source]:
         return [s for s in self.tables.hooks if not self.is_disabled(s)]
 
+    def _hooks_may_implement(self, hook: str) -> bool:
+        """Whether an enabled installed hook plugin may implement `hook` (its source names it,
+        or its source could not be read). No source is made, no plugin imported, to answer."""
+        disabled = self.disabled
+        return any(
+            (named := record[6]) is None or hook in named
+            for record in self.tables.reserved("hooks")
+            if record[3] not in disabled
+        )
+
     def installed(self, category: str, name: str) -> list[Source]:
         """Every installed provider of a bare name, disabled ones included."""
-        return self.tables.components.get(category, {}).get(name, [])
+        return self.tables.providers(category, name)
 
     def enabled(self, category: str, name: str) -> list[Source]:
         return [s for s in self.installed(category, name) if not self.is_disabled(s)]
@@ -213,6 +278,8 @@ class Catalog:
                         category=category,
                         name=name,
                     )
+                from ._preferences import PreferenceRule
+
                 self.preferences.add(
                     [PreferenceRule(pattern, [wanted], "registry.prefer()", "api")]
                 )
@@ -239,8 +306,9 @@ class Catalog:
         if self.installed(category, name):
             return None
         new = self.deprecated.get((category, name))
-        if new is None and (category, name) in self.tables.deprecated:
-            new = self.tables.deprecated[(category, name)][0]
+        if new is None:
+            found = self.tables.deprecated.get((category, name))
+            new = found[0] if found is not None else None
         return new
 
     # ----------------------------------------------------------------- resolving and loading
@@ -263,23 +331,26 @@ class Catalog:
             self.installed(category, bare),
             self.local.get(category, {}).get(bare),
             self.disabled,
-            self.preferences,
+            self._preferences,
             self._ask_hooks if hooks else None,
             (lambda s: self.load(s, category, bare)) if compare else None,
         )
         return None if found is None else (found[0], bare, found[1])
 
     def _ask_hooks(self, category: str, name: str, candidates: list[Provider]) -> Any:
+        if not self._wants("torchplug_resolve_conflict"):
+            return None  # no hook plugin implements it: pluggy need not be imported
         hook = self.relay.manager.hook
         return hook.torchplug_resolve_conflict(category=category, name=name, candidates=candidates)
 
     def load(self, source: Source, category: str, name: str) -> Any:
-        """The source's object, imported now if needed; a first load is announced to the hooks."""
+        """The source's object, imported now if needed; a first load is announced to the hooks
+        (when a hook plugin may implement that hook: else neither pluggy nor any is imported)."""
         obj, newly = source.load(category, name, self.namespace)
-        if newly:
+        if newly and self._wants("torchplug_component_loaded"):
             # Describe the provider that was loaded, whichever way it was chosen (qualified name,
             # preference, hook): the info of the bare name may still say "conflict".
-            info = describe(category, name, [source], None, frozenset(), Preferences())
+            info = describe(category, name, [source], None, frozenset(), None)
             self.relay.manager.hook.torchplug_component_loaded(
                 category=category, name=name, obj=obj, info=info
             )
@@ -294,40 +365,52 @@ class Catalog:
             self.installed(category, name),
             self.local.get(category, {}).get(name),
             self.disabled,
-            self.preferences,
+            self._preferences,
         )
 
     def has_name(self, category: str, name: str) -> bool:
         return bool(self.installed(category, name)) or name in self.local.get(category, {})
 
     def categories(self) -> set[str]:
-        return set(self.tables.components) | {c for c, n in self.local.items() if n}
+        return set(self.tables.categories()) | {c for c, n in self.local.items() if n}
 
     def names(self, category: str, *, include_deprecated: bool) -> set[str]:
         local = self.local.get(category, {})
         names = set(local)
-        for name, sources in self.tables.components.get(category, {}).items():
-            if any(not self.is_disabled(s) for s in sources):
+        disabled = self.disabled
+        for name, entries in self.tables.entries(category).items():
+            if any(entry[1] not in disabled for entry in entries):
                 names.add(name)
         if include_deprecated:
             names.update(o for c, o in self.tables.deprecated if c == category)
             names.update(o for c, o in self.deprecated if c == category)
         return names
 
-    def keys(self) -> set[tuple[str, str]]:
-        """(category, name) of every installed or local name, disabled and conflicted ones too."""
-        keys = {(c, n) for c, names in self.tables.components.items() for n in names}
-        return keys | {(c, n) for c, names in self.local.items() for n in names}
+    def keys(self, category: str | None = None) -> set[tuple[str, str]]:
+        """(category, name) of every installed or local name (of `category`, if given), disabled
+        and conflicted ones too."""
+        categories = self.tables.categories() if category is None else (category,)
+        keys = {(c, n) for c in categories for n in self.tables.entries(c)}
+        return keys | {
+            (c, n) for c, names in self.local.items() if category in (None, c) for n in names
+        }
 
     def distributions(self) -> list[DistributionInfo]:
+        from ._info import DistributionInfo
+
         tables = self.tables
         counts: dict[str, dict[str, int]] = {}  # location -> category -> entry points
-        for record in tables.index.entries:
-            if record.category not in ("contracts", "deprecated"):
-                per_dist = counts.setdefault(record.location, {})
-                per_dist[record.category] = per_dist.get(record.category, 0) + 1
+        for category in tables.categories():
+            for entries in tables.entries(category).values():
+                for entry in entries:
+                    per_dist = counts.setdefault(entry[3], {})
+                    per_dist[category] = per_dist.get(category, 0) + 1
+        for group in ("hooks", "commands"):
+            for record in tables.reserved(group):
+                per_dist = counts.setdefault(record[5], {})
+                per_dist[group] = per_dist.get(group, 0) + 1
         result = []
-        for dist in tables.index.distributions:
+        for dist in tables.distributions():
             found = counts.get(dist.location, {})
             hooks = found.pop("hooks", 0)
             commands = found.pop("commands", 0)
@@ -345,6 +428,10 @@ class Catalog:
                 )
             )
         return sorted(result, key=lambda d: d.name)
+
+    def group_of(self, group: str, name: str) -> list[Source]:
+        """The enabled sources of one name of a reserved group."""
+        return [s for s in self.tables.group_of(group, name) if not self.is_disabled(s)]
 
     def group(self, group: str) -> dict[str, list[Source]]:
         """The enabled sources of a reserved group by name: ``contracts`` or ``commands``."""

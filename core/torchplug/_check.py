@@ -6,142 +6,20 @@ entry point and hook plugin and holds each loaded builder against its category's
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any
 
 from . import _env
-from ._catalog import Catalog
 from ._errors import TorchplugError
-from ._loading import DEFAULT_IMPORT_TIMEOUT, Provider, Source, describe_entry, run_within
+from ._loading import DEFAULT_IMPORT_TIMEOUT, Source, describe_entry, run_within
+from ._report import CheckReport, Finding
 from ._resolution import conflict_fixes
 
+TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
 if TYPE_CHECKING:
-    from ._preferences import PreferenceRule
+    from collections.abc import Callable
+
+    from ._catalog import Catalog
     from .build import Contract
-
-
-_SEVERITIES = ("error", "warning", "note")
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One thing `check` found, with what to do about it.
-
-    Attributes:
-        kind: ``"conflict"``, ``"broken"``, ``"timeout"`` (a deep check stopped waiting for an
-            import), ``"takeover"`` (a pack replaced another's name while imported),
-            ``"metadata"``, ``"preference"`` or ``"contract"``.
-        severity: ``"error"`` makes the report fail; ``"warning"`` and ``"note"`` do not.
-        message: What is wrong.
-        hint: What to do about it.
-        category: The category concerned, when there is one.
-        name: The component name concerned, when there is one.
-        providers: The providers involved.
-        location: A dist-info folder, when known.
-    """
-
-    kind: str
-    severity: str
-    message: str
-    hint: str
-    category: str | None = None
-    name: str | None = None
-    providers: tuple[Provider, ...] = ()
-    location: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        """The finding as JSON-ready data, as ``torchplug check --json`` prints it."""
-        return {
-            "kind": self.kind,
-            "severity": self.severity,
-            "category": self.category,
-            "name": self.name,
-            "message": self.message,
-            "hint": self.hint,
-            "location": self.location,
-            "providers": [
-                {"distribution": p.distribution, "version": p.version, "target": p.target}
-                for p in self.providers
-            ],
-        }
-
-
-@dataclass(frozen=True)
-class CheckReport:
-    """All findings of one check; `ok` is what a training loop tests before it starts.
-
-    The report's truth value is `ok`; ``str(report)`` is `format()`.
-
-    Attributes:
-        findings: Every `Finding`.
-        deep: Whether the check imported every entry point (``check(deep=True)``).
-    """
-
-    findings: tuple[Finding, ...] = field(default=())
-    deep: bool = False
-    preferences: tuple[PreferenceRule, ...] = ()  # the rules in force, where each was written
-
-    @property
-    def ok(self) -> bool:
-        """No finding of severity ``"error"`` (warnings are allowed)."""
-        return not any(f.severity == "error" for f in self.findings)
-
-    @property
-    def conflicts(self) -> list[Finding]:
-        """The findings of kind ``"conflict"``."""
-        return [f for f in self.findings if f.kind == "conflict"]
-
-    @property
-    def broken(self) -> list[Finding]:
-        """The findings of kind ``"broken"``."""
-        return [f for f in self.findings if f.kind == "broken"]
-
-    @property
-    def warnings(self) -> list[Finding]:
-        """The findings of severity ``"warning"``."""
-        return [f for f in self.findings if f.severity == "warning"]
-
-    @property
-    def notes(self) -> list[Finding]:
-        """What is fine but worth knowing: conflicts settled by a preference or equivalence."""
-        return [f for f in self.findings if f.severity == "note"]
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-    def as_dict(self) -> dict[str, Any]:
-        """``{"ok": ..., "deep": ..., "findings": [...]}``, as ``torchplug check --json`` prints it."""
-        return {
-            "ok": self.ok,
-            "deep": self.deep,
-            "findings": [f.as_dict() for f in self.findings],
-            "preferences": [r.as_dict() for r in self.preferences],
-        }
-
-    def format(self) -> str:
-        """Human-readable text: the preferences in force, each finding, what to do about it."""
-        lines = []
-        if self.preferences:
-            lines.append("Preferences, in the order they are asked:")
-            lines.extend(f"  {rule.describe()}" for rule in self.preferences)
-        if not self.findings:
-            depth = "imported every entry point" if self.deep else "read the metadata"
-            return "\n".join([*lines, f"No problems found ({depth})."])
-        for finding in self.findings:
-            lines.append(f"{finding.severity.upper()} [{finding.kind}] {finding.message}")
-            lines.extend(f"    - {p.describe()}" for p in finding.providers)
-            if finding.location:
-                lines.append(f"    at {finding.location}")
-            if finding.hint:
-                hint = finding.hint.replace("\n", "\n         ")
-                lines.append(f"    fix: {hint}")
-        counts = {level: sum(f.severity == level for f in self.findings) for level in _SEVERITIES}
-        lines.append(", ".join(f"{n} {level}(s)" for level, n in counts.items()) + ".")
-        return "\n".join(lines)
-
-    __str__ = format
 
 
 class _Deep:
@@ -207,16 +85,17 @@ def _metadata_findings(catalog: Catalog) -> list[Finding]:
             f"or block it with {_env.DISABLE}.",
             location=problem.location,
         )
-        for problem in catalog.tables.index.problems
+        for problem in catalog.tables.problems()
     ]
 
 
 def _conflicted(catalog: Catalog) -> list[tuple[str, str, list[Source]]]:
     """Every installed name with several enabled providers and no local registration."""
+    tables = catalog.tables
     return [
         (category, name, enabled)
-        for category, names in sorted(catalog.tables.components.items())
-        for name in sorted(names)
+        for category in tables.categories()
+        for name in sorted(tables.table(category))
         if len(enabled := catalog.enabled(category, name)) > 1
         and name not in catalog.local.get(category, {})
     ]
@@ -284,8 +163,9 @@ def _broken_findings(catalog: Catalog, depth: _Deep | None) -> list[Finding]:
     that failed inside the same dependency are one finding, which names who is at fault."""
     failed: list[tuple[str, str, Source]] = []
     seen: set[int] = set()
-    for category, names in sorted(catalog.tables.components.items()):
-        for name, sources in sorted(names.items()):
+    tables = catalog.tables
+    for category in tables.categories():
+        for name, sources in sorted(tables.table(category).items()):
             for source in sources:
                 if id(source) in seen or catalog.is_disabled(source):
                     continue
@@ -381,7 +261,7 @@ def _contract_findings(
     findings = []
     tables = catalog.tables
     local_categories = {c for c, names in catalog.local.items() if names}
-    for category in sorted({*tables.components, *catalog.group("contracts"), *local_categories}):
+    for category in sorted({*tables.categories(), *catalog.group("contracts"), *local_categories}):
         ended, contract = depth.attempt(partial(contract_of, category))
         if not ended:
             contract = TorchplugError(depth.why)
@@ -400,7 +280,7 @@ def _contract_findings(
         if not isinstance(contract, Contract):
             continue
         builders: dict[int, tuple[str, Source]] = {}
-        for name, sources in sorted(tables.components.get(category, {}).items()):
+        for name, sources in sorted(tables.table(category).items()):
             for source in sources:
                 if source.loaded and not catalog.is_disabled(source):
                     builders.setdefault(id(source), (name, source))

@@ -10,13 +10,19 @@ crashed the process that way). `what_it_did` says in one line what a failed impo
 
 from __future__ import annotations
 
+import _thread  # `threading` costs milliseconds to import
 import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
-from ._blame import Blame
+TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
+if TYPE_CHECKING:
+    import signal as _signal
+else:
+    import _signal  # `signal` imports enum; its functions and constants are these
+if TYPE_CHECKING:
+    from types import FrameType
+    from typing import Any
+
+    from ._blame import Blame
 
 
 class CtrlC:
@@ -25,16 +31,37 @@ class CtrlC:
     pressed = False
 
 
-@contextmanager
-def contained(module: str) -> Iterator[CtrlC]:
-    """Around the import of a plugin's `module`: watch for Ctrl-C, and refuse failed dependencies."""
-    _plugin_imports.depth = getattr(_plugin_imports, "depth", 0) + 1
-    try:
-        with _watching_ctrl_c() as ctrl_c:
-            refuse_leftovers(module)
-            yield ctrl_c
-    finally:
-        _plugin_imports.depth -= 1
+class contained:
+    """Around the import of a plugin's `module`: watch for Ctrl-C, and refuse failed dependencies.
+
+    A class rather than a `contextlib.contextmanager`, whose import costs what a warm build must not.
+    """
+
+    __slots__ = ("_module", "_watch")
+
+    def __init__(self, module: str) -> None:
+        self._module = module
+        self._watch = _CtrlCWatch()
+
+    def __enter__(self) -> CtrlC:
+        _plugin_imports.depth = getattr(_plugin_imports, "depth", 0) + 1
+        try:
+            ctrl_c = self._watch.start()
+            try:
+                refuse_leftovers(self._module)
+            except BaseException:
+                self._watch.stop()
+                raise
+        except BaseException:
+            _plugin_imports.depth -= 1
+            raise
+        return ctrl_c
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self._watch.stop()
+        finally:
+            _plugin_imports.depth -= 1
 
 
 def what_it_did(exc: BaseException) -> str:
@@ -55,57 +82,71 @@ _watch_depth = 0
 _watch = CtrlC()
 
 
-@contextmanager
-def _watching_ctrl_c() -> Iterator[CtrlC]:
+def _in_main_thread() -> bool:
+    """Signal handlers run on the main thread only. Without `threading` imported, no thread was
+    started through it, and this is the main thread."""
+    threading = sys.modules.get("threading")
+    return threading is None or threading.current_thread() is threading.main_thread()
+
+
+class _CtrlCWatch:
     """Notes whether SIGINT reached the process: the only KeyboardInterrupt an import lets through.
 
     Signal handlers run on the main thread only, so a KeyboardInterrupt raised in another thread's
     import is always the plugin's own. The previous handler still runs: ours only takes note.
     """
-    global _watch_depth, _watch
-    if threading.current_thread() is not threading.main_thread():
-        yield CtrlC()
-        return
-    import signal
 
-    if _watch_depth:  # a nested import: the outermost one watches
-        _watch_depth += 1
+    __slots__ = ("_note", "_previous", "_role")
+
+    def __init__(self) -> None:
+        self._role = ""  # "outermost" installed the handler, "nested" counted itself, "" neither
+        self._note: Any = None
+        self._previous: Any = None
+
+    def start(self) -> CtrlC:
+        global _watch_depth, _watch
+        if not _in_main_thread():
+            return CtrlC()
+        if _watch_depth:  # a nested import: the outermost one watches
+            _watch_depth += 1
+            self._role = "nested"
+            return _watch
+        previous = _signal.getsignal(_signal.SIGINT)
+        if not callable(previous):  # ignored, default (the process dies) or set outside Python
+            return CtrlC()
+        watch = CtrlC()
+
+        def note(signum: int, frame: FrameType | None) -> Any:
+            try:
+                return previous(signum, frame)
+            except KeyboardInterrupt:
+                watch.pressed = True
+                raise
+
         try:
-            yield _watch
-        finally:
+            _signal.signal(_signal.SIGINT, note)
+        except ValueError:  # not the main interpreter: signals are not ours to watch
+            return CtrlC()
+        _watch, _watch_depth = watch, 1
+        self._role, self._note, self._previous = "outermost", note, previous
+        return watch
+
+    def stop(self) -> None:
+        global _watch_depth
+        role, self._role = self._role, ""
+        if role == "nested":
             _watch_depth -= 1
-        return
-    previous = signal.getsignal(signal.SIGINT)
-    if not callable(previous):  # ignored, default (the process dies) or set outside Python
-        yield CtrlC()
-        return
-    watch = _watch = CtrlC()
-
-    def note(signum: int, frame: Any) -> Any:
-        try:
-            return previous(signum, frame)
-        except KeyboardInterrupt:
-            watch.pressed = True
-            raise
-
-    try:
-        signal.signal(signal.SIGINT, note)
-    except ValueError:  # not the main interpreter: signals are not ours to watch
-        yield CtrlC()
-        return
-    _watch_depth = 1
-    try:
-        yield watch
-    finally:
+        if role != "outermost":
+            return
         _watch_depth = 0
-        if signal.getsignal(signal.SIGINT) is note:  # unless the plugin installed its own
-            signal.signal(signal.SIGINT, previous)
+        if _signal.getsignal(_signal.SIGINT) is self._note:  # unless the plugin installed its own
+            _signal.signal(_signal.SIGINT, self._previous)
 
 
 # ----------------------------------------------------------------------------- failed dependencies
 
 # How many plugin imports this thread is in: only those have failed dependencies refused.
-_plugin_imports = threading.local()
+_plugin_imports = _thread._local()
 # Dependencies whose import failed inside a plugin's import: why, and who is at fault.
 _refused: dict[str, tuple[str, Blame]] = {}
 

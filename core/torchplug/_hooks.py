@@ -8,16 +8,17 @@ that uses the registry while it is imported is registered when its import ends, 
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
-
 from ._errors import CircularImportError, TorchplugError
-from ._loading import Source
 from ._locks import CycleLock, LockCycle
 
+TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any
+
     import pluggy
+
+    from ._loading import Source
 
 
 class HookPluginWarning(UserWarning):
@@ -27,12 +28,23 @@ class HookPluginWarning(UserWarning):
 class HookRelay:
     """Creates the plugin manager and imports installed hook plugins only when a hook is needed."""
 
-    def __init__(self, namespace: str, installed: Callable[[], Iterable[Source]]) -> None:
+    def __init__(
+        self,
+        namespace: str,
+        installed: Callable[[], Iterable[Source]],
+        may_implement: Callable[[str], bool],
+    ) -> None:
         self._namespace = namespace
         self._installed = installed  # the enabled hook-plugin sources, read at each load
+        self._may_implement = may_implement  # whether one of them may implement a hook
         self._manager: pluggy.PluginManager | None = None
         self._lock = CycleLock(f"the hook plugins of {namespace!r}")
         self.failures: dict[str, str] = {}  # plugin name -> why it did not load
+
+    def wants(self, hook: str) -> bool:
+        """Whether calling `hook` could reach an implementation: the manager exists (plugins may
+        have been registered on it directly), or an installed hook plugin may implement it."""
+        return self._manager is not None or self._may_implement(hook)
 
     @property
     def manager(self) -> pluggy.PluginManager:
@@ -87,6 +99,8 @@ class HookRelay:
         # A broken hook plugin must not take every component down with it: say so loudly, keep
         # the reason for `check(deep=True)`, and go on without its hooks.
         self.failures[plugin_name] = f"{type(exc).__name__}: {exc}"
+        import warnings
+
         warnings.warn(
             f"hook plugin {plugin_name} was not loaded: {exc}",
             HookPluginWarning,

@@ -6,13 +6,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ._record import Record
 
-from ._loading import Provider
+TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
+if TYPE_CHECKING:
+    from ._loading import Provider
 
 
-@dataclass(frozen=True)
-class ComponentInfo:
+class ComponentInfo(Record):
     """What is known of one name in one category, read from metadata without importing anything.
 
     Attributes:
@@ -31,15 +32,49 @@ class ComponentInfo:
             written, or the equivalence of the providers — else None.
     """
 
+    __slots__ = _fields = (
+        "category",
+        "name",
+        "status",
+        "providers",
+        "aliases",
+        "loaded",
+        "problem",
+        "preferred",
+        "settled_by",
+    )
     category: str
     name: str
     status: str  # "ok", "conflict", "disabled" or "broken"
     providers: tuple[Provider, ...]  # every provider; the one `get` would use first when resolved
-    aliases: tuple[str, ...] = ()  # other names of the same provider
-    loaded: bool = False
-    problem: str | None = None  # why it is broken, conflicted or disabled
-    preferred: str | None = None  # the distribution a preference chose among several, if any
-    settled_by: str | None = None  # how several providers were settled: a rule, or equivalence
+    aliases: tuple[str, ...]  # other names of the same provider
+    loaded: bool
+    problem: str | None  # why it is broken, conflicted or disabled
+    preferred: str | None  # the distribution a preference chose among several, if any
+    settled_by: str | None  # how several providers were settled: a rule, or equivalence
+
+    def __init__(
+        self,
+        category: str,
+        name: str,
+        status: str,
+        providers: tuple[Provider, ...],
+        aliases: tuple[str, ...] = (),
+        loaded: bool = False,
+        problem: str | None = None,
+        preferred: str | None = None,
+        settled_by: str | None = None,
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "category", category)
+        set_field(self, "name", name)
+        set_field(self, "status", status)
+        set_field(self, "providers", providers)
+        set_field(self, "aliases", aliases)
+        set_field(self, "loaded", loaded)
+        set_field(self, "problem", problem)
+        set_field(self, "preferred", preferred)
+        set_field(self, "settled_by", settled_by)
 
     @property
     def provider(self) -> Provider | None:
@@ -62,8 +97,7 @@ class ComponentInfo:
         return self.provider.target if self.provider else None
 
 
-@dataclass(frozen=True)
-class DistributionInfo:
+class DistributionInfo(Record):
     """An installed distribution that provides components, hook plugins or commands.
 
     Attributes:
@@ -78,11 +112,42 @@ class DistributionInfo:
         commands: How many command-line subcommands it declares.
     """
 
+    __slots__ = _fields = (
+        "name",
+        "display_name",
+        "version",
+        "location",
+        "disabled",
+        "components",
+        "hooks",
+        "commands",
+    )
     name: str
     display_name: str
     version: str
     location: str
     disabled: bool
-    components: dict[str, int] = field(default_factory=dict)  # category -> number of names
-    hooks: int = 0
-    commands: int = 0
+    components: dict[str, int]  # category -> number of names
+    hooks: int
+    commands: int
+
+    def __init__(
+        self,
+        name: str,
+        display_name: str,
+        version: str,
+        location: str,
+        disabled: bool,
+        components: dict[str, int] | None = None,
+        hooks: int = 0,
+        commands: int = 0,
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "name", name)
+        set_field(self, "display_name", display_name)
+        set_field(self, "version", version)
+        set_field(self, "location", location)
+        set_field(self, "disabled", disabled)
+        set_field(self, "components", {} if components is None else components)
+        set_field(self, "hooks", hooks)
+        set_field(self, "commands", commands)

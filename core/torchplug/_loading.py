@@ -12,15 +12,9 @@ Plugins that need each other while being imported get a `CircularImportError`, n
 
 from __future__ import annotations
 
-import importlib
+import _thread
 import sys
-import threading
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import Any
 
-from ._blame import Blame, blame
-from ._blame import forget as forget_owners
 from ._containment import (
     CtrlC,
     RefusedImport,
@@ -30,26 +24,45 @@ from ._containment import (
     what_it_did,
 )
 from ._errors import CircularImportError, PluginLoadError
+from ._inflight import (
+    DEFAULT_IMPORT_TIMEOUT,
+    forget_hung,
+    hung,
+    hung_reason,
+    importing_now,
+    initializing,
+    mark_hung,
+    run_within,
+)
 from ._locks import CycleLock, LockCycle
 from ._metadata import EntryRecord, split_target
+from ._record import Record
+
+TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ._blame import Blame
+
+__all__ = [
+    "DEFAULT_IMPORT_TIMEOUT",
+    "Provider",
+    "Source",
+    "describe_entry",
+    "forget_failures",
+    "import_contained",
+    "import_target",
+    "importing_now",
+    "run_within",
+]
 
 _UNLOADED: Any = object()
 _MISSING: Any = object()
-# The sources this thread is importing right now, innermost last: a module that registers its own
-# component while being imported is recognised by this, not by comparing target strings.
-_importing = threading.local()
+# Guards creating a source's lock on its first load: most sources are never loaded.
+_lock_creation = _thread.allocate_lock()
 
 
-def importing_now() -> list[Source]:
-    """The sources whose import is in progress on this thread."""
-    stack: list[Source] | None = getattr(_importing, "stack", None)
-    if stack is None:
-        stack = _importing.stack = []
-    return stack
-
-
-@dataclass(frozen=True)
-class Provider:
+class Provider(Record):
     """Who provides a component: an installed distribution's entry point or a local registration.
 
     Attributes:
@@ -59,10 +72,24 @@ class Provider:
         location: The dist-info folder of an installed provider.
     """
 
+    __slots__ = _fields = ("distribution", "version", "target", "location")
     distribution: str | None  # PEP 503 normalised; None for a local registration
     version: str | None
     target: str  # "module:attr"
-    location: str | None = None  # the dist-info folder of an installed provider
+    location: str | None  # the dist-info folder of an installed provider
+
+    def __init__(
+        self,
+        distribution: str | None,
+        version: str | None,
+        target: str,
+        location: str | None = None,
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "distribution", distribution)
+        set_field(self, "version", version)
+        set_field(self, "target", target)
+        set_field(self, "location", location)
 
     @property
     def is_local(self) -> bool:
@@ -114,14 +141,31 @@ class Source:
         self._problem: str | None = None  # why the import failed, in one line
         self._blame: Blame | None = None  # who is at fault, when it is not this distribution
         self._abandoned: str | None = None  # why nobody waits for an import that never ended
-        # Re-entrant, and a wait for it that would close a cycle raises instead of hanging.
-        label = f"{record.category} {record.name!r} ({record.distribution})" if record else ""
-        self._lock = CycleLock(label or provider.target)
+        self._lock: CycleLock | None = None  # made on the first load: most sources never load
 
     @classmethod
     def from_entry(cls, record: EntryRecord) -> Source:
         provider = Provider(record.distribution, record.version, record.target, record.location)
         return cls(provider, record=record)
+
+    @property
+    def label(self) -> str:
+        """How a cycle names it: ``model 'a' (pack-a)``."""
+        record = self.record
+        if record is None:
+            return self.provider.target
+        return f"{record.category} {record.name!r} ({record.distribution})"
+
+    @property
+    def lock(self) -> CycleLock:
+        """Re-entrant, and a wait for it that would close a cycle raises instead of hanging."""
+        lock = self._lock
+        if lock is None:
+            with _lock_creation:
+                if self._lock is None:
+                    self._lock = CycleLock(self.label)
+                lock = self._lock
+        return lock
 
     @property
     def loaded(self) -> bool:
@@ -158,7 +202,7 @@ class Source:
         while it runs (and succeed if it ever finishes)."""
         self._abandoned = why
         if self.record is not None:
-            _hung_modules[_module_of(self.record.value)] = why
+            mark_hung(_module_of(self.record.value), why)
 
     def load(self, category: str, name: str, namespace: str) -> tuple[Any, bool]:
         """The provided object and whether this call imported it; failures raise PluginLoadError."""
@@ -170,14 +214,16 @@ class Source:
         assert record is not None, "local sources are created loaded"
         stack = importing_now()
         if self in stack:  # its own import needs it: Python would hand out the partial module
-            cycle = [s._lock.label for s in stack[stack.index(self) :]]
-            return self._partial(category, name, namespace, [*cycle, self._lock.label]), False
-        if _hung(record.value):  # its module is stuck in an import nobody waits for any more
-            self._abandoned = self._abandoned or _hung_modules[_module_of(record.value)]
-        if self._abandoned is not None and (self._lock.owner is not None or _hung(record.value)):
+            cycle = [s.label for s in stack[stack.index(self) :]]
+            return self._partial(category, name, namespace, [*cycle, self.label]), False
+        lock = self.lock
+        module = _module_of(record.value)
+        if hung(module):  # its module is stuck in an import nobody waits for any more
+            self._abandoned = self._abandoned or hung_reason(module)
+        if self._abandoned is not None and (lock.owner is not None or hung(module)):
             raise self._never_finished(category, name, namespace)
         try:
-            self._lock.acquire()
+            lock.acquire()
         except LockCycle as cycle:
             return self._partial(category, name, namespace, cycle.chain), False
         try:
@@ -192,7 +238,7 @@ class Source:
                 stack.pop()
             return self.obj, True
         finally:
-            self._lock.release()
+            lock.release()
 
     def _import(self, category: str, name: str, namespace: str) -> Any:
         record = self.record
@@ -205,10 +251,10 @@ class Source:
         except BaseException as exc:
             if ctrl_c.pressed:
                 raise  # the user's Ctrl-C stops the program; nothing about the plugin is learnt
-            if _initializing(module):
+            if initializing(module):
                 # Its module is still being imported further up (a cycle through Python's own
                 # imports): this import did not fail, it came too early. Not remembered.
-                cycle = f"{self._lock.label} -> module {module!r}, still being imported"
+                cycle = f"{self.label} -> module {module!r}, still being imported"
                 raise self._circular(category, name, namespace, cycle) from exc
             self._error = self._load_error(category, name, namespace, exc)
             raise self._error from exc
@@ -248,7 +294,7 @@ class Source:
     def _never_finished(self, category: str, name: str, namespace: str) -> PluginLoadError:
         record = self.record
         assert record is not None
-        why = self._abandoned or _hung_modules.get(_module_of(record.value), "")
+        why = self._abandoned or hung_reason(_module_of(record.value))
         return PluginLoadError(
             f"Cannot load {category} {name!r} from distribution {record.distribution} "
             f"{record.version}, entry point {describe_entry(record, namespace)}: {why}. Fix that "
@@ -268,7 +314,7 @@ class Source:
         if isinstance(exc, CircularImportError):
             found = None
         elif found is not None and not isinstance(exc, RefusedImport):
-            found = replace(found, failure=what)
+            found = found.with_failure(what)
         self._blame = found
         entry = describe_entry(record, namespace)
         start = (
@@ -313,6 +359,8 @@ def _cycle_text(cycle: str) -> str:
 
 def _blame(exc: BaseException, record: EntryRecord) -> Blame | None:
     try:
+        from ._blame import blame  # deferred: only a failed import needs it
+
         return blame(exc, record.distribution, _module_of(record.value))
     except Exception:  # explaining a failure must never replace it with another
         return None
@@ -325,28 +373,14 @@ def _module_of(value: str) -> str:
         return value
 
 
-def _hung(value: str) -> bool:
-    module = _module_of(value)
-    return module in _hung_modules and _initializing(module)
-
-
-def _initializing(module: str) -> bool:
-    """True while `module` (or a package above it) is in the middle of its own import."""
-    parts = module.split(".")
-    for depth in range(len(parts), 0, -1):
-        found = sys.modules.get(".".join(parts[:depth]))
-        if getattr(getattr(found, "__spec__", None), "_initializing", False):
-            return True
-    return False
-
-
 def import_target(value: str) -> Any:
     """Import ``module:attr.path`` the way an entry point's ``load()`` does."""
     try:
         module_name, attr_path = split_target(value)
     except ValueError as exc:
         raise ValueError(str(exc)) from None
-    obj: Any = importlib.import_module(module_name)
+    __import__(module_name)  # importlib.import_module, without importing importlib
+    obj: Any = sys.modules[module_name]
     for part in (attr_path or "").split(".") if attr_path else ():
         obj = getattr(obj, part)
     return obj
@@ -366,52 +400,10 @@ def import_contained(value: str) -> Any:
             raise RuntimeError(what_it_did(exc)) from exc
 
 
-# ----------------------------------------------------------------------------- time limits
-
-#: How long a deep check waits for one plugin's import, in seconds (``check --deep --timeout``).
-#: A generous bound: importing torch takes seconds, a plugin compiling kernels at import longer.
-DEFAULT_IMPORT_TIMEOUT = 60.0
-
-# The import stacks of the threads `run_within` started, so that a hung one can be abandoned.
-_workers: dict[int, list[Source]] = {}
-
-
-def run_within(work: Callable[[], object], seconds: float | None, why: str) -> bool:
-    """Run `work` in a daemon thread and wait at most `seconds` (None: no limit) for it.
-
-    If it is still running then, every plugin import it is stuck in is abandoned with `why`: a
-    later load of those plugins fails at once instead of waiting too, and the thread is left to
-    end when it may (being a daemon, it never keeps the process alive). Returns whether `work` ended.
-    """
-    if seconds is None:
-        work()
-        return True
-
-    def worker() -> None:
-        _workers[threading.get_ident()] = importing_now()
-        try:
-            work()
-        except BaseException:  # contained loads raise nothing else; a real Ctrl-C: see below
-            pass  # a real Ctrl-C reaches the main thread, which is waiting in join()
-        finally:
-            _workers.pop(threading.get_ident(), None)
-
-    thread = threading.Thread(target=worker, name="torchplug-deep-check", daemon=True)
-    thread.start()
-    thread.join(seconds)
-    if not thread.is_alive():
-        return True
-    for source in list(_workers.get(thread.ident or 0, ())):
-        source.abandon(why)
-    return False
-
-
-# Modules whose import a deep check stopped waiting for: loading them again would wait as well.
-_hung_modules: dict[str, str] = {}
-
-
 def forget_failures() -> None:
     """Allow failed dependencies to be imported again (a registry's `refresh`)."""
     forget_refusals()
-    forget_owners()
-    _hung_modules.clear()
+    forget_hung()
+    blame = sys.modules.get(f"{__package__}._blame")
+    if blame is not None:  # nothing was blamed in a process that never imported it
+        blame.forget()

@@ -10,8 +10,12 @@ registry, a plugin module importing that package) is found as well.
 
 from __future__ import annotations
 
-import threading
-from typing import Any
+import _thread  # `threading` costs milliseconds to import; its locks are these
+import sys
+
+TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
+if TYPE_CHECKING:
+    from typing import Any
 
 #: How long a waiting thread sleeps between looks for a cycle. The first look happens before any
 #: wait; later ones catch cycles closed by a thread that cannot see this thread's wait (a thread
@@ -20,7 +24,7 @@ RECHECK_SECONDS = 0.05
 
 # One lock over the wait graph, held only for a few dict operations: which thread waits for which
 # lock, and each lock's owner, change together under it, so two threads cannot both miss a cycle.
-_graph = threading.Lock()
+_graph = _thread.allocate_lock()
 _waiting: dict[int, CycleLock] = {}
 
 
@@ -45,15 +49,15 @@ class CycleLock:
         self.label = label  # how a cycle names it: "model 'a' (pack-a)"
         self.owner: int | None = None
         self._count = 0
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()
 
     @property
     def held_by_me(self) -> bool:
-        return self.owner == threading.get_ident()
+        return self.owner == _thread.get_ident()
 
     def acquire(self) -> None:
         """Take the lock, waiting as long as it takes unless waiting would close a cycle."""
-        me = threading.get_ident()
+        me = _thread.get_ident()
         with _graph:
             if self.owner == me:
                 self._count += 1
@@ -75,7 +79,7 @@ class CycleLock:
 
     def release(self) -> None:
         with _graph:
-            if self.owner != threading.get_ident():
+            if self.owner != _thread.get_ident():
                 raise RuntimeError(f"cannot release {self.label}: not held by this thread")
             self._count -= 1
             if self._count == 0:
@@ -126,9 +130,8 @@ def _module_lock_waited_for(thread: int) -> tuple[str, int | None] | None:
     which only means that such a cycle goes unseen, as it did before.
     """
     try:
-        from importlib import _bootstrap
-
-        waits: Any = _bootstrap._blocking_on.get(thread)  # type: ignore[attr-defined]
+        _bootstrap: Any = sys.modules["_frozen_importlib"]  # importlib._bootstrap, always loaded
+        waits: Any = _bootstrap._blocking_on.get(thread)
         if waits is None:
             return None
         for lock in waits if isinstance(waits, list) else [waits]:

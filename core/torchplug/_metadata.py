@@ -1,132 +1,216 @@
-"""Reading installed packaging metadata into an index of entry points, without importing them.
+"""The records of installed metadata, and the grammar of entry points, read without importing.
 
-This is the bottom layer: it knows distributions, groups and entry-point strings, nothing of
-registries, builders or torch. Its output is plain data so that it can also be cached on disk.
+Just above the bottom layer: it knows distributions, groups and entry-point strings, nothing of
+registries, builders or torch. The scan that fills these records is `_scan`; what is here is also
+what a warm process needs to check a stored scan against one distribution's ``entry_points.txt``.
 """
 
 from __future__ import annotations
 
 import os
-import re
-import sys
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
-from ._env import DISABLE as _DISABLE
 from ._names import (
     RESERVED_CATEGORIES,
     category_problem,
     component_problem,
     normalize_distribution,
 )
+from ._record import Record
 
-#: ``module``, ``module:attr.path`` and an optional ``[extras]`` tail, as the entry-point spec allows.
-_ENTRY_POINT_VALUE = re.compile(
-    r"^(?P<module>[\w.]+)\s*(?::\s*(?P<attr>[\w.]+)\s*)?(?:\[[^\]]*\]\s*)?$", re.ASCII
-)
+TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
+if TYPE_CHECKING:
+    pass
+
+#: The characters of ``[\w.]`` in an ASCII regular expression, and of its ``\s``.
+_WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.")
+_SPACE = frozenset(" \t\n\r\f\v")
 
 
-@dataclass(frozen=True)
-class EntryRecord:
+class EntryRecord(Record):
     """One entry point of the namespace, as declared by an installed distribution."""
 
+    __slots__ = _fields = (
+        "category",
+        "name",
+        "value",
+        "distribution",
+        "version",
+        "location",
+        "problem",
+    )
     category: str  # the group without "<namespace>."; or "hooks", "contracts", "deprecated"
     name: str
     value: str  # the declared target, "module:attr"
     distribution: str  # PEP 503 normalised
     version: str
     location: str  # the dist-info (or egg-info) folder it was read from
-    problem: str | None = None  # why it cannot be loaded, when that is known without importing
+    problem: str | None  # why it cannot be loaded, when that is known without importing
+
+    def __init__(
+        self,
+        category: str,
+        name: str,
+        value: str,
+        distribution: str,
+        version: str,
+        location: str,
+        problem: str | None = None,
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "category", category)
+        set_field(self, "name", name)
+        set_field(self, "value", value)
+        set_field(self, "distribution", distribution)
+        set_field(self, "version", version)
+        set_field(self, "location", location)
+        set_field(self, "problem", problem)
 
     @property
     def target(self) -> str:
         """The declared target as ``module:attr``: no spaces, no ``[extras]`` tail."""
-        try:
-            module, attr = split_target(self.value)
-        except ValueError:
-            return self.value.strip()
-        return f"{module}:{attr}" if attr else module
+        return normal_target(self.value)
 
 
-@dataclass(frozen=True)
-class MetadataProblem:
+class MetadataProblem(Record):
     """Something wrong in installed metadata that was skipped rather than crash a listing."""
 
+    __slots__ = _fields = (
+        "message",
+        "location",
+        "distribution",
+        "entry_point",
+        "severity",
+        "hint",
+    )
     message: str
     location: str
-    distribution: str | None = None
-    entry_point: str | None = None  # "[group] name = value" when one entry is at fault
-    severity: str = "error"  # "error": something installed cannot work; "warning": skipped input
-    hint: str | None = None  # what to do, when the usual "fix its entry points" is not it
+    distribution: str | None
+    entry_point: str | None  # "[group] name = value" when one entry is at fault
+    severity: str  # "error": something installed cannot work; "warning": skipped input
+    hint: str | None  # what to do, when the usual "fix its entry points" is not it
+
+    def __init__(
+        self,
+        message: str,
+        location: str,
+        distribution: str | None = None,
+        entry_point: str | None = None,
+        severity: str = "error",
+        hint: str | None = None,
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "message", message)
+        set_field(self, "location", location)
+        set_field(self, "distribution", distribution)
+        set_field(self, "entry_point", entry_point)
+        set_field(self, "severity", severity)
+        set_field(self, "hint", hint)
 
 
-@dataclass(frozen=True)
-class InstalledDistribution:
+class InstalledDistribution(Record):
     """A distribution that declares at least one entry point of the namespace."""
 
+    __slots__ = _fields = ("name", "display_name", "version", "location")
     name: str  # PEP 503 normalised
     display_name: str  # as written in its METADATA
     version: str
     location: str
 
+    def __init__(self, name: str, display_name: str, version: str, location: str) -> None:
+        set_field = object.__setattr__
+        set_field(self, "name", name)
+        set_field(self, "display_name", display_name)
+        set_field(self, "version", version)
+        set_field(self, "location", location)
 
-@dataclass(frozen=True)
-class InstalledIndex:
+
+class InstalledIndex(Record):
     """Everything one scan of ``sys.path`` found for one namespace."""
 
+    __slots__ = _fields = ("namespace", "entries", "distributions", "problems", "watched")
     namespace: str
-    entries: tuple[EntryRecord, ...] = ()
-    distributions: tuple[InstalledDistribution, ...] = ()
-    problems: tuple[MetadataProblem, ...] = field(default=())
+    entries: tuple[EntryRecord, ...]
+    distributions: tuple[InstalledDistribution, ...]
+    problems: tuple[MetadataProblem, ...]
     # Files rewritten in place by tools (a legacy ``*.egg-info`` folder: ``setup.py egg_info``
     # rewrites its files without touching the folder above), with their modification time as
     # it was before they were read: what a stored copy of this index must check besides sys.path.
-    watched: tuple[tuple[str, int], ...] = ()
+    watched: tuple[tuple[str, int], ...]
+
+    def __init__(
+        self,
+        namespace: str,
+        entries: tuple[EntryRecord, ...] = (),
+        distributions: tuple[InstalledDistribution, ...] = (),
+        problems: tuple[MetadataProblem, ...] = (),
+        watched: tuple[tuple[str, int], ...] = (),
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "namespace", namespace)
+        set_field(self, "entries", entries)
+        set_field(self, "distributions", distributions)
+        set_field(self, "problems", problems)
+        set_field(self, "watched", watched)
+
+
+def _parse_target(value: str) -> tuple[str, str | None] | None:
+    r"""``module``, ``module:attr.path`` and an optional ``[extras]`` tail, as the entry-point spec
+    allows: the regular expression ``^([\w.]+)\s*(?::\s*([\w.]+)\s*)?(?:\[[^\]]*\]\s*)?$``
+    (ASCII), matched by hand because importing `re` costs more than torchplug's own modules."""
+    text = value.strip()
+    end = len(text)
+    i = 0
+    while i < end and text[i] in _WORD:
+        i += 1
+    if i == 0:
+        return None
+    module, attr = text[:i], None
+    while i < end and text[i] in _SPACE:
+        i += 1
+    if i < end and text[i] == ":":
+        i += 1
+        while i < end and text[i] in _SPACE:
+            i += 1
+        start = i
+        while i < end and text[i] in _WORD:
+            i += 1
+        if i == start:
+            return None
+        attr = text[start:i]
+        while i < end and text[i] in _SPACE:
+            i += 1
+    if i < end and text[i] == "[":
+        close = text.find("]", i + 1)
+        if close < 0:
+            return None
+        i = close + 1
+        while i < end and text[i] in _SPACE:
+            i += 1
+    return (module, attr) if i == end else None
 
 
 def target_problem(value: str) -> str | None:
     """Why an entry-point value cannot name an importable object, or None when it can."""
-    if not _ENTRY_POINT_VALUE.match(value.strip()):
+    if _parse_target(value) is None:
         return f"malformed entry-point value {value!r}; expected 'package.module:attribute'"
     return None
 
 
 def split_target(value: str) -> tuple[str, str | None]:
     """``"pkg.mod:obj.attr [x]"`` -> ``("pkg.mod", "obj.attr")``; the attribute may be absent."""
-    match = _ENTRY_POINT_VALUE.match(value.strip())
-    if match is None:
+    parsed = _parse_target(value)
+    if parsed is None:
         raise ValueError(target_problem(value))
-    return match.group("module"), match.group("attr")
+    return parsed
 
 
-def _location(dist: Any) -> str:
-    path = getattr(dist, "_path", None)  # the dist-info folder; not public, but stable for years
-    return str(path) if path is not None else str(dist.locate_file(""))
-
-
-def _exists(dist: Any, filename: str) -> bool:
-    path = getattr(dist, "_path", None)
-    try:
-        return path is not None and (path / filename).exists()
-    except (OSError, TypeError):
-        return False
-
-
-def _distribution_key(dist: Any) -> str | None:
-    # The folder name gives the normalised name without reading METADATA, as importlib-metadata's
-    # own de-duplication does; fall back to METADATA for layouts where it cannot.
-    try:
-        key = dist._normalized_name
-    except Exception:
-        key = None
-    return normalize_distribution(key) if key else None
-
-
-def _skipped(problem: str, location: str, distribution: str, where: str) -> MetadataProblem:
-    return MetadataProblem(
-        f"{problem}; the entry point is skipped", location, distribution, where, "warning"
-    )
+def normal_target(value: str) -> str:
+    """An entry point's value as ``module:attr`` (no spaces, no extras); stripped if malformed."""
+    parsed = _parse_target(value)
+    if parsed is None:
+        return value.strip()
+    module, attr = parsed
+    return f"{module}:{attr}" if attr else module
 
 
 def folder_name(location: str) -> str:
@@ -137,121 +221,22 @@ def folder_name(location: str) -> str:
     return normalize_distribution(name.split("-")[0]) if name else location
 
 
-def _unreadable(location: str, exc: Exception) -> MetadataProblem:
-    name = folder_name(location)
-    return MetadataProblem(
-        f"entry_points.txt of {name} cannot be read: {exc}",
-        location,
-        name,
-        hint=f"Reinstall {name} (pip install --force-reinstall {name}) or delete {location}. "
-        "importlib.metadata.entry_points() fails on this file, and so does every program that "
-        f"calls it (torch does when it is imported); {_DISABLE} cannot help with that.",
-    )
-
-
-def _watch(dist: Any, watched: list[tuple[str, int]]) -> None:
-    """Note the modification times of a legacy egg-info folder's files, before they are read."""
-    path = getattr(dist, "_path", None)
-    if path is None or not str(path).endswith(".egg-info"):
-        return
-    for name in ("entry_points.txt", "PKG-INFO"):
-        file = os.path.join(str(path), name)
-        try:
-            watched.append((file, os.stat(file).st_mtime_ns))
-        except OSError:
-            watched.append((file, -1))
-
-
-def _scan_distribution(
-    dist: Any, namespace: str, entries: list[EntryRecord], problems: list[MetadataProblem]
-) -> InstalledDistribution | None:
-    location = _location(dist)
-    prefix = namespace + "."
-    try:
-        text = dist.read_text("entry_points.txt")
-    except Exception as exc:  # not UTF-8, a broken zip and the like
-        problems.append(_unreadable(location, exc))
-        return None
-    if text is None and _exists(dist, "entry_points.txt"):
-        # importlib-metadata answers None for a file it cannot read (permissions, a directory).
-        problems.append(
-            MetadataProblem(
-                "entry_points.txt exists but cannot be read; its entry points are skipped. "
-                "Check its permissions, or reinstall the distribution.",
-                location,
-            )
-        )
-        return None
-    if not text or prefix not in text:
-        return None  # the common case: a distribution with nothing for us, decided in one read
-
-    try:
-        metadata = dist.metadata  # parsed once: each access re-reads and re-parses METADATA
-        display_name = metadata["Name"]
-        version = metadata["Version"]
-    except Exception as exc:
-        display_name, version = None, None
-        detail = f" ({exc})"
-    else:
-        detail = ""
-    if not display_name:
-        problems.append(
-            MetadataProblem(
-                f"METADATA is missing, empty or corrupt{detail}; its entry points are skipped. "
-                "Reinstall the distribution (pip install --force-reinstall) or remove this folder.",
-                location,
-            )
-        )
-        return None
-    name = normalize_distribution(display_name)
-    version = version or "0+unknown"
-    try:
-        declared = list(dist.entry_points)
-    except Exception as exc:
-        problems.append(
-            MetadataProblem(
-                f"entry_points.txt cannot be parsed: {exc}; its entry points are skipped",
-                location,
-                name,
-            )
-        )
-        return None
-
-    found = False
-    for ep in declared:
-        category, problem = _accepted(ep.group, ep.name, prefix)
-        if category is None:
-            if problem:
-                where = f"[{ep.group}] {ep.name} = {ep.value}"
-                problems.append(_skipped(problem, location, name, where))
-            continue
-        # A deprecation's value is the new name, not an importable target.
-        problem = None if category == "deprecated" else target_problem(ep.value)
-        entries.append(EntryRecord(category, ep.name, ep.value, name, version, location, problem))
-        found = True
-    if not found:
-        seen_group = any(ep.group.startswith(prefix) for ep in declared)
-        if "[" + prefix in text and not seen_group:
-            problems.append(
-                MetadataProblem(
-                    f"entry_points.txt names a '{prefix}*' group but no entry point of it could "
-                    "be parsed (a malformed section header?); fix the distribution's metadata",
-                    location,
-                    name,
-                )
-            )
-        return None
-    return InstalledDistribution(name, display_name, version, location)
-
-
-def _accepted(group: str, name: str, prefix: str) -> tuple[str | None, str | None]:
+def accepted(group: str, name: str, prefix: str) -> tuple[str | None, str | None]:
     """The category of an entry point the scan keeps, or None and why it is skipped (None: it
     is not this namespace's, or is a nested namespace's such as "torchplug.sub.model")."""
+    category, problem = _group_category(group, prefix)
+    if category is None:
+        return None, problem
+    problem = component_problem(name)
+    return (None, problem) if problem else (category, None)
+
+
+def _group_category(group: str, prefix: str) -> tuple[str | None, str | None]:
+    """The category of a group the scan keeps, or None and why it is skipped."""
     if not group.startswith(prefix) or "." in group[len(prefix) :]:
         return None, None
     category = group[len(prefix) :]
     problem = None if category in RESERVED_CATEGORIES else category_problem(category)
-    problem = problem or component_problem(name)
     return (None, problem) if problem else (category, None)
 
 
@@ -264,115 +249,18 @@ def declared_entries(folder: str, namespace: str) -> set[tuple[str, str, str]] |
             text = file.read()
     except (OSError, ValueError):
         return None
-    prefix, group, found = namespace + ".", None, set()
-    for line in (line.strip() for line in text.splitlines()):
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("[") and line.endswith("]"):
-            group = line.strip("[]")
-            continue
-        name, sep, value = line.partition("=")
-        category = _accepted(group, name.strip(), prefix)[0] if group and sep else None
-        if category is not None:
-            found.add((category, name.strip(), value.strip()))
-    return found
-
-
-def find_entry_points(namespace: str, path: Sequence[str] | None = None) -> InstalledIndex:
-    """Scan the distributions on `path` (default ``sys.path``) for groups ``"<namespace>.*"``.
-
-    A distribution found twice counts once: the first one on the path wins, as it does for import
-    (a later copy that declares other entry points of the namespace is reported as hidden).
-    Nothing is imported; every problem in the metadata is recorded instead of raised.
-    """
-    import importlib_metadata  # deferred: it costs milliseconds that `import torchplug` must not
-
-    entries: list[EntryRecord] = []
-    problems: list[MetadataProblem] = []
-    found: list[InstalledDistribution] = []
-    watched: list[tuple[str, int]] = []
-    seen: dict[str, Any] = {}  # normalised name -> the distribution that counts
-    search_path = list(sys.path if path is None else path)
-    problems.extend(_broken_archives(search_path))
-    for dist in importlib_metadata.distributions(path=search_path):
-        key = _distribution_key(dist)
-        if key is not None:
-            if key in seen:
-                hidden = _hidden(dist, seen[key], namespace)
-                if hidden is not None:
-                    problems.append(hidden)
-                continue
-            seen[key] = dist
-        _watch(dist, watched)
-        installed = _scan_distribution(dist, namespace, entries, problems)
-        if installed is None:
-            continue
-        if key is None:  # no name from the folder: de-duplicate on METADATA's name instead
-            if installed.name in seen:
-                entries[:] = [e for e in entries if e.location != installed.location]
-                continue
-            seen[installed.name] = dist
-        found.append(installed)
-    return InstalledIndex(namespace, tuple(entries), tuple(found), tuple(problems), tuple(watched))
-
-
-def _namespace_lines(dist: Any, namespace: str) -> list[str] | None:
-    """The lines of the namespace's sections of `dist`'s entry_points.txt (None: unreadable)."""
-    try:
-        text = dist.read_text("entry_points.txt") or ""
-    except Exception:
-        return None
-    lines, inside = [], False
+    prefix, category, found = namespace + ".", None, set()
     for line in text.splitlines():
         line = line.strip()
-        if line.startswith("["):
-            inside = line.startswith(f"[{namespace}.")
-        if inside and line and not line.startswith(("#", ";")):
-            lines.append(line)
-    return lines
-
-
-def _hidden(dist: Any, first: Any, namespace: str) -> MetadataProblem | None:
-    """A warning for a later copy of an installed distribution that declares entry points of the
-    namespace the first copy does not (the same install seen twice, as setuptools' editable
-    installs are, declares the same ones and is not reported)."""
-    hidden_lines = _namespace_lines(dist, namespace)
-    if not hidden_lines or hidden_lines == _namespace_lines(first, namespace):
-        return None
-    location, first_location = _location(dist), _location(first)
-    name = _distribution_key(dist) or folder_name(location)
-    return MetadataProblem(
-        f"a second copy of {name} is hidden by the one at {first_location}, earlier on sys.path "
-        "(import uses that one too); the entry points only the hidden copy declares are ignored",
-        location,
-        name,
-        severity="warning",
-        hint=f"Uninstall the copy you do not use (pip uninstall {name} removes the first one), "
-        "or reorder sys.path.",
-    )
-
-
-def _broken_archives(path: Sequence[str]) -> list[MetadataProblem]:
-    """sys.path entries that are files but not readable zip archives: nothing in them can be
-    imported or discovered, which importlib skips without a word."""
-    import zipfile
-
-    problems = []
-    for entry in path:
-        if not entry or not os.path.isfile(entry):
+        if not line or line[0] == "#":
             continue
-        try:
-            with zipfile.ZipFile(entry) as archive:
-                archive.namelist()
-        except (OSError, zipfile.BadZipFile, ValueError) as exc:
-            problems.append(
-                MetadataProblem(
-                    f"the sys.path entry {entry} is not a readable zip archive ({exc}); "
-                    "nothing in it can be imported, and its distributions are not seen",
-                    entry,
-                    severity="warning",
-                    hint="Replace or remove the file, or take it off sys.path (PYTHONPATH, a "
-                    ".pth file).",
-                )
-            )
-    return problems
+        if line[0] == "[" and line[-1] == "]":
+            category = _group_category(line.strip("[]"), prefix)[0]
+            continue
+        if category is None:
+            continue
+        name, sep, value = line.partition("=")
+        name = name.strip()
+        if sep and component_problem(name) is None:
+            found.add((category, name, value.strip()))
+    return found

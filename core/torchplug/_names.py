@@ -5,16 +5,16 @@ Bottom layer: plain strings in, plain strings out.
 
 from __future__ import annotations
 
-import difflib
-import re
-from collections.abc import Iterable
-
 from ._errors import InvalidNameError
 
-#: Categories are lowercase identifiers; the group of one is ``"<namespace>.<category>"``.
-_CATEGORY = re.compile(r"^[a-z][a-z0-9_]*$")
-#: A namespace is one or more lowercase identifiers joined by dots (``myfw`` or ``myfw.vision``).
-_NAMESPACE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
+TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+_LOWER = frozenset("abcdefghijklmnopqrstuvwxyz")
+_IDENTIFIER = _LOWER | frozenset("0123456789_")
+#: What PEP 503 folds into one "-": runs of these.
+_SEPARATORS = str.maketrans("_.", "--")
 #: Groups that are not categories of components: pluggy hook plugins, contracts that packs declare
 #: for the categories they call, deprecated names (``"<category>.<old>" = "<new>"``) and command-line
 #: subcommands.
@@ -22,13 +22,24 @@ RESERVED_CATEGORIES = frozenset({"hooks", "contracts", "deprecated", "commands"}
 
 
 def normalize_distribution(name: str) -> str:
-    """PEP 503 normalisation, so ``Torchplug_Extra`` and ``torchplug-extra`` are one distribution."""
-    return re.sub(r"[-_.]+", "-", name).lower()
+    """PEP 503 normalisation, so ``Torchplug_Extra`` and ``torchplug-extra`` are one distribution.
+
+    ``re.sub(r"[-_.]+", "-", name).lower()``, without importing `re`.
+    """
+    folded = name.translate(_SEPARATORS)
+    while "--" in folded:
+        folded = folded.replace("--", "-")
+    return folded.lower()
+
+
+def _is_identifier(text: str) -> bool:
+    """A lowercase identifier: ``^[a-z][a-z0-9_]*$``."""
+    return bool(text) and text[0] in _LOWER and _IDENTIFIER.issuperset(text)
 
 
 def category_problem(category: str) -> str | None:
     """Why `category` is not a valid category name, or None when it is."""
-    if not isinstance(category, str) or not _CATEGORY.fullmatch(category):
+    if not isinstance(category, str) or not _is_identifier(category):
         return (
             f"category {category!r} is not a lowercase identifier "
             "(letters, digits and '_', starting with a letter)"
@@ -42,7 +53,7 @@ def component_problem(name: str) -> str | None:
     """Why `name` is not a valid component name, or None when it is."""
     if not isinstance(name, str) or not name:
         return f"component name {name!r} is empty or not a string"
-    if any(ch.isspace() for ch in name):
+    if name.split() != [name]:  # str.split() splits on exactly what str.isspace() calls space
         return f"component name {name!r} contains whitespace"
     if ":" in name:
         return f"component name {name!r} contains ':', which is reserved for 'distribution:name'"
@@ -67,7 +78,7 @@ def check_component(name: str) -> str:
 
 def check_namespace(namespace: str) -> str:
     """Return `namespace` or raise `InvalidNameError` saying what is wrong with it."""
-    if not isinstance(namespace, str) or not _NAMESPACE.fullmatch(namespace):
+    if not isinstance(namespace, str) or not all(map(_is_identifier, namespace.split("."))):
         raise InvalidNameError(
             f"namespace {namespace!r} must be lowercase identifiers joined by dots, e.g. 'myfw'"
         )
@@ -94,6 +105,8 @@ def suggest(wanted: str, candidates: Iterable[str], limit: int = 3) -> list[str]
     by_folded: dict[str, list[str]] = {}
     for c in pool:
         by_folded.setdefault(_fold(c), []).append(c)
+    import difflib  # deferred: only a name that is not found needs it
+
     close = difflib.get_close_matches(folded, list(by_folded), n=limit, cutoff=0.75)
     found = exact + [c for key in close for c in by_folded[key] if c not in exact and c != wanted]
     return found[:limit]

@@ -10,12 +10,12 @@ that names no candidate of a conflict does not settle it, and the next rule is a
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping, Sequence
-from fnmatch import fnmatchcase
-
 from ._errors import ConfigError
 from ._names import normalize_distribution
+
+TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
 
 #: The places a rule can come from, highest first, and the rank each has.
 LEVELS = {
@@ -28,8 +28,10 @@ LEVELS = {
     "user": 10,  # $XDG_CONFIG_HOME/torchplug/config.toml
 }
 
-#: ``category.name``, either part a glob; or ``*`` alone for every name.
-_PATTERN = re.compile(r"^(\*|[a-z*][a-z0-9_*]*\.[^\s:.][^\s:]*)$")
+#: ``category.name``, either part a glob; or ``*`` alone for every name (compiled on first use:
+#: importing `re` costs more than a warm build may spend).
+_GLOB = frozenset("*?[")
+_PATTERN = r"^(\*|[a-z*][a-z0-9_*]*\.[^\s:.][^\s:]*)$"
 
 
 class PreferenceRule:
@@ -61,7 +63,13 @@ class PreferenceRule:
         return (len(self.pattern.replace("*", "")), -self.pattern.count("*"))
 
     def matches(self, category: str, name: str) -> bool:
-        return self.pattern == "*" or fnmatchcase(f"{category}.{name}", self.pattern)
+        if self.pattern == "*":
+            return True
+        if _GLOB.isdisjoint(self.pattern):  # a literal pattern, as most are
+            return self.pattern == f"{category}.{name}"
+        from fnmatch import fnmatchcase
+
+        return fnmatchcase(f"{category}.{name}", self.pattern)
 
     def describe(self) -> str:
         """``"optimizer.*" = ["torchplug-torch"] (from /project/torchplug.toml)``."""
@@ -79,7 +87,9 @@ class PreferenceRule:
 
 def pattern_problem(pattern: object) -> str | None:
     """Why `pattern` is not a valid rule pattern, or None."""
-    if not isinstance(pattern, str) or not _PATTERN.match(pattern):
+    import re
+
+    if not isinstance(pattern, str) or not re.match(_PATTERN, pattern):
         return (
             f"{pattern!r} is not a pattern of the form CATEGORY.NAME ('*' globs allowed, e.g. "
             "'optimizer.lion', 'scheduler.*', '*')"
@@ -89,6 +99,8 @@ def pattern_problem(pattern: object) -> str | None:
 
 def parse_rules(table: object, origin: str, level: str) -> list[PreferenceRule]:
     """Rules from a ``{pattern: distribution or [distributions]}`` table; errors name `origin`."""
+    from collections.abc import Mapping
+
     if not isinstance(table, Mapping):
         raise ConfigError(
             f"the preferences must be a table of PATTERN = DISTRIBUTION(S), got {table!r}",

@@ -8,17 +8,11 @@ this module adds the public methods, the hot path of `get`, and the fallback to 
 
 from __future__ import annotations
 
+import _thread
 import builtins
-import sys
-import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from fnmatch import fnmatchcase  # already imported by _preferences: costs nothing here
-from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from ._catalog import Catalog
 from ._errors import ComponentDisabledError, ComponentNotFoundError, ConfigError, TorchplugError
-from ._info import ComponentInfo, DistributionInfo
-from ._loading import DEFAULT_IMPORT_TIMEOUT, Provider
+from ._inflight import DEFAULT_IMPORT_TIMEOUT
 from ._names import (
     check_category,
     check_component,
@@ -26,20 +20,40 @@ from ._names import (
     not_found_hint,
     split_qualified,
 )
-from ._resolution import chosen_info, describe, duplicate_error
 
-if TYPE_CHECKING:  # imported where used: `import torchplug` must stay cheap
-    from ._check import CheckReport
+TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
+if not TYPE_CHECKING:
+
+    def overload(function):  # typing.overload at run time: the last definition is the one used
+        return function
+
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from typing import Any, TypeVar, overload
+
+    from ._catalog import Catalog
+    from ._info import ComponentInfo, DistributionInfo
+    from ._loading import Provider
     from ._preferences import PreferenceRule
+    from ._report import CheckReport
     from .build import ComponentFactory, Contract
 
-T = TypeVar("T")
+    T = TypeVar("T")
+
+
+#: Checked factories a registry keeps for `build`; past this many distinct specs, it starts over.
+_KEPT_FACTORIES = 256
+# Guards creating a registry's catalog on first use.
+_creating = _thread.allocate_lock()
 
 
 def _caller_level() -> int:
     """The `stacklevel` of the first frame outside torchplug, so that a deprecation warning
     points at the user's code (and is shown by default filters) whether it came through `get`,
     `build` or a nested component."""
+    import sys
+
     frame = sys._getframe(1)
     level = 1
     while frame is not None and frame.f_globals.get("__name__", "").startswith("torchplug."):
@@ -77,12 +91,30 @@ class Registry:
         # framework's own namespace reads none of them unless it asks.
         if settings is None:
             settings = self.namespace == "torchplug"
-        self._catalog = Catalog(self.namespace, autoload, disabled, settings)
-        self._hot = self._catalog.hot  # the same dict: the catalog empties it in place
+        # The catalog (and every module behind it) is made on first use: creating the default
+        # registry is part of `import torchplug`, which must cost next to nothing.
+        self._state: Catalog | None = None
+        self._options = (autoload, tuple(disabled), settings)
+        self._hot: dict[str, dict[str, Any]] = {}  # the catalog empties it in place
         self._contracts: dict[str, Contract] = {}  # declared in this process
+        self._factories: dict[Any, tuple[int, ComponentFactory]] = {}  # see `build`
+        self._deprecations = 0  # deprecation warnings issued: a spec that warned is not kept
 
     def __repr__(self) -> str:
         return f"Registry(namespace={self.namespace!r})"
+
+    @property
+    def _catalog(self) -> Catalog:
+        catalog = self._state
+        if catalog is None:
+            with _creating:
+                if self._state is None:
+                    from ._catalog import Catalog
+
+                    autoload, disabled, settings = self._options
+                    self._state = Catalog(self.namespace, autoload, disabled, settings, self._hot)
+                catalog = self._state
+        return catalog
 
     # ----------------------------------------------------------------- installed state
 
@@ -238,18 +270,24 @@ class Registry:
     def _get_cold(self, category: str, name: str) -> Any:
         catalog = self._catalog
         generation = catalog.generation
-        obj, _ = self._resolve(category, name)
+        obj = self._resolve(category, name)[0]
         if catalog.replacement(category, name) is None:  # a deprecated name warns every time
             with catalog.lock:
                 if generation == catalog.generation:
                     self._hot.setdefault(category, {})[name] = obj
         return obj
 
-    def _resolve(self, category: str, name: str) -> tuple[Any, ComponentInfo]:
-        """The object `get` returns and the record of the provider it came from."""
+    def _resolve(
+        self, category: str, name: str
+    ) -> tuple[Any, Provider, str, Callable[[], ComponentInfo]]:
+        """The object `get` returns, its provider, the bare name it resolved to, and what makes
+        the record of that provider (made only when asked for: a build rarely needs it)."""
         catalog = self._catalog
         new = catalog.replacement(category, name)
         if new is not None:
+            import warnings
+
+            self._deprecations += 1
             warnings.warn(
                 f"{category} {name!r} is deprecated; use {new!r} instead",
                 DeprecationWarning,
@@ -268,8 +306,14 @@ class Registry:
             raise self._not_found(category, name)
         source, bare, why = found
         obj = catalog.load(source, category, bare)
-        installed = catalog.installed(category, bare)
-        return obj, chosen_info(category, bare, source, installed, why)
+
+        def info() -> ComponentInfo:
+            from ._resolution import chosen_info
+
+            installed = catalog.installed(category, bare)
+            return chosen_info(category, bare, source, installed, why)
+
+        return obj, source.provider, bare, info
 
     def provider(self, category: str, name: str) -> Provider:
         """The provider `get` would use for `name`; raises as `get` would.
@@ -333,7 +377,7 @@ class Registry:
         """Known: something provides it, or it has a contract (declared here or installed)."""
         if category in self._catalog.categories() or category in self._contracts:
             return True
-        if category in self._catalog.group("contracts"):
+        if self._catalog.group_of("contracts", category):
             return True
         return self.parent is not None and self.parent._is_known(category)
 
@@ -350,7 +394,11 @@ class Registry:
         names = self._catalog.names(category, include_deprecated=include_deprecated)
         if self.parent is not None and category in self.parent.categories():
             names.update(self.parent.list(category, include_deprecated=include_deprecated))
-        return sorted(n for n in names if pattern is None or fnmatchcase(n, pattern))
+        if pattern is None:
+            return sorted(names)
+        from fnmatch import fnmatchcase
+
+        return sorted(n for n in names if fnmatchcase(n, pattern))
 
     def info(self, category: str, name: str) -> ComponentInfo:
         """Provider, version, target, status and aliases of `name`; imports nothing.
@@ -368,7 +416,11 @@ class Registry:
             installed = [s for s in installed if s.provider.distribution == distribution]
             local = None
         if installed or local is not None:
-            return describe(category, bare, installed, local, catalog.disabled, catalog.preferences)
+            from ._resolution import describe
+
+            return describe(
+                category, bare, installed, local, catalog.disabled, catalog._preferences
+            )
         if self.parent is not None:
             try:
                 return self.parent.info(category, name)
@@ -378,11 +430,9 @@ class Registry:
 
     def entries(self, category: str | None = None) -> builtins.list[ComponentInfo]:
         """`info` of every name (disabled, conflicted and broken ones too), sorted; imports nothing."""
-        keys = self._catalog.keys()
-        if category is not None:
-            if not self._is_known(category):
-                raise self._not_found(category, None)
-            keys = {k for k in keys if k[0] == category}
+        if category is not None and not self._is_known(category):
+            raise self._not_found(category, None)
+        keys = self._catalog.keys(category)
         infos = {key: self._catalog.describe(*key) for key in keys}
         if self.parent is not None:
             for parent_info in self.parent.entries():
@@ -408,6 +458,8 @@ class Registry:
         chosen = [s for s in sources if distribution in (None, s.provider.distribution)]
         if len(chosen) != 1:
             if chosen:
+                from ._resolution import duplicate_error
+
                 raise duplicate_error(self.namespace, "commands", name, chosen)
             raise ComponentNotFoundError(f"No command {name!r}.", category="commands", name=name)
         return self._catalog.load(chosen[0], "commands", name)
@@ -438,6 +490,7 @@ class Registry:
         check_category(contract.category)
         with self._catalog.lock:
             self._contracts[contract.category] = contract
+            self._catalog.changed()  # factories checked against the old contract are stale
 
     def contract(self, category: str) -> Contract | None:
         """The contract of `category`: declared here, by an installed pack, or the parent's.
@@ -464,17 +517,27 @@ class Registry:
                 annotation, a required hyperparameter or ``type`` is missing, or the config sets
                 a runtime input. The message starts with the dotted config path.
         """
-        from .build import ComponentFactory, split_spec
+        from .build._factory import ComponentFactory, split_spec
 
         path = at or category
         contract = self.contract(category)
         name, config = split_spec(spec, category, contract.default_type if contract else None, path)
         where = path if isinstance(spec, str) else f"{path}.type"
         try:
-            builder, info = self._resolve(category, name)
+            builder, provider, bare, info = self._resolve(category, name)
         except TorchplugError as exc:
             raise ConfigError(str(exc), path=where, component=f"{category}:{name}") from exc
-        factory = ComponentFactory(category, name, builder, info, config, path, contract)
+        factory = ComponentFactory(
+            category,
+            name,
+            builder,
+            info,
+            config,
+            path,
+            contract,
+            provider=provider,
+            resolved_name=bare,
+        )
         factory.validate(self)
         return factory
 
@@ -488,7 +551,28 @@ class Registry:
         Raises:
             ConfigError: As `builder` raises it, before anything is built.
         """
-        return self.builder(category, spec)(*args, **kwargs)
+        # A spec built before is not resolved and checked again: its checked factory is kept,
+        # keyed by the spec's values and their types (1 and True are different configs), for as
+        # long as nothing that could change the answer changes (the catalog's generation).
+        key = _spec_key(category, spec) if self.parent is None else None
+        if key is not None:
+            try:
+                cached = self._factories.get(key)
+            except TypeError:  # a value that cannot be hashed: the spec is not kept
+                key = cached = None
+            if cached is not None and self._state is not None:
+                if cached[0] == self._state.generation:
+                    return cached[1](*args, **kwargs)
+        catalog = self._catalog
+        catalog.tables  # noqa: B018 - scanned first: the scan itself is a change of generation
+        generation = catalog.generation
+        deprecations = self._deprecations
+        factory = self.builder(category, spec)
+        if key is not None and deprecations == self._deprecations:  # deprecated names warn again
+            if len(self._factories) >= _KEPT_FACTORIES:
+                self._factories.clear()
+            self._factories[key] = (generation, factory)
+        return factory(*args, **kwargs)
 
     # ----------------------------------------------------------------- errors
 
@@ -517,6 +601,16 @@ class Registry:
         )
 
 
+def _spec_key(category: str, spec: Any) -> tuple[Any, ...] | None:
+    """What identifies a spec for `Registry.build`'s kept factories; None: not kept."""
+    kind = type(spec)
+    if kind is str:
+        return (category, spec)
+    if kind is dict:
+        return (category, *[(key, value.__class__, value) for key, value in spec.items()])
+    return None
+
+
 #: The default registry: entry-point groups ``torchplug.<category>`` (``torchplug.registry``).
 default_registry = Registry()
 
@@ -529,6 +623,8 @@ def fingerprint(
     Takes an object built by `Registry.build`, its `Provenance`, a `ComponentFactory`, or a spec
     (name or ``{"type": ...}`` table) together with its `category`.
     """
+    from _collections_abc import Mapping
+
     from .build import ComponentFactory, Provenance, provenance
 
     if isinstance(spec_or_obj, Provenance):

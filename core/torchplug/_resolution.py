@@ -10,8 +10,6 @@ it works on the index and the state it is given, so listing and checking share i
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
-from typing import Any
 
 from . import _env
 from ._errors import (
@@ -20,13 +18,20 @@ from ._errors import (
     DuplicateComponentError,
     TorchplugError,
 )
-from ._info import ComponentInfo
 from ._loading import Provider, Source, describe_entry
 from ._names import normalize_distribution, split_qualified
-from ._preferences import Preferences
 
-#: Asks the hook plugins to choose: (category, name, providers) -> a provider, a distribution or None.
-AskHooks = Callable[[str, str, list[Provider]], Any]
+TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Any
+
+    from ._info import ComponentInfo
+    from ._preferences import Preferences
+
+    #: Asks the hook plugins to choose: (category, name, providers) -> a provider, a
+    #: distribution or None.
+    AskHooks = Callable[[str, str, list[Provider]], Any]
 
 
 def providers_text(installed: Sequence[Source], local: Source | None) -> str:
@@ -41,7 +46,7 @@ def resolve(
     installed: Sequence[Source],
     local: Source | None,
     disabled: frozenset[str],
-    preferences: Preferences,
+    preferences: Preferences | None,
     ask_hooks: AskHooks | None,
     load: Callable[[Source], Any] | None = None,
 ) -> tuple[Source, str | None] | None:
@@ -94,10 +99,14 @@ def resolve(
 
 
 def settle(
-    category: str, name: str, candidates: Sequence[Source], preferences: Preferences
+    category: str, name: str, candidates: Sequence[Source], preferences: Preferences | None
 ) -> tuple[Source | None, str | None]:
     """Settle several enabled providers without importing anything: the chosen one and why."""
-    found = preferences.choose(category, name, (s.provider.distribution for s in candidates))
+    found = (
+        preferences.choose(category, name, (s.provider.distribution for s in candidates))
+        if preferences
+        else None
+    )
     if found is not None:
         distribution, rule = found
         chosen = [s for s in candidates if s.provider.distribution == distribution]
@@ -139,9 +148,11 @@ def describe(
     installed: Sequence[Source],
     local: Source | None,
     disabled: frozenset[str],
-    preferences: Preferences,
+    preferences: Preferences | None,
 ) -> ComponentInfo:
     """What `resolve` would answer for a bare name, as a record; imports and asks no hook."""
+    from ._info import ComponentInfo
+
     enabled = [s for s in installed if s.provider.distribution not in disabled]
     others = tuple(s.provider for s in installed)
     if local is not None:
@@ -173,6 +184,8 @@ def chosen_info(
     category: str, name: str, chosen: Source, installed: Sequence[Source], why: str | None
 ) -> ComponentInfo:
     """The record of a name resolved to `chosen` among `installed`, for whatever reason `why`."""
+    from ._info import ComponentInfo
+
     others = (s.provider for s in installed if s is not chosen)
     problem = chosen.static_problem
     return ComponentInfo(

@@ -10,25 +10,29 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
-from typing import Any
 
 from . import _env
 from ._errors import ConfigError
-from ._preferences import PreferenceRule, parse_assignments, parse_rules
+
+TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
+    from ._preferences import PreferenceRule
 
 #: The keys a settings table may hold: ``entry-points`` is a pack author's, read by
 #: ``torchplug entry-points``.
 _KEYS = ("prefer", "entry-points")
 
 
-def _read_toml(file: Path) -> dict[str, Any]:
+def _read_toml(file: str | Path) -> dict[str, Any]:
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - exercised on Python 3.10 only
         import tomli as tomllib
     try:
-        with file.open("rb") as handle:
+        with open(file, "rb") as handle:
             data: dict[str, Any] = tomllib.load(handle)
             return data
     except OSError as exc:
@@ -39,7 +43,7 @@ def _read_toml(file: Path) -> dict[str, Any]:
         raise ConfigError(f"not valid TOML: {exc}", path=str(file)) from None
 
 
-def _table(file: Path, data: dict[str, Any], where: str) -> dict[str, Any]:
+def _table(file: str | Path, data: dict[str, Any], where: str) -> dict[str, Any]:
     """The settings table of a file, its keys checked."""
     table = data
     for key in where.split(".") if where else ():
@@ -62,37 +66,60 @@ def _table(file: Path, data: dict[str, Any], where: str) -> dict[str, Any]:
 def project_file(start: Path | None = None) -> tuple[Path, str] | None:
     """The nearest project settings file from `start` (default: the working directory) upward,
     and the table that holds the settings in it (``""`` or ``"tool.torchplug"``)."""
+    found = _project_file(None if start is None else str(start))
+    if found is None:
+        return None
+    from pathlib import Path
+
+    return Path(found[0]), found[1]
+
+
+def _project_file(start: str | None) -> tuple[str, str] | None:
+    """`project_file` in plain strings: `pathlib` costs more to import than a warm build may
+    spend, and most folders hold no settings file."""
     try:
-        here = (start or Path.cwd()).resolve()
+        here = os.path.realpath(os.getcwd() if start is None else start)
     except OSError:
         return None
-    for folder in (here, *here.parents):
-        candidate = folder / "torchplug.toml"
-        if candidate.is_file():
+    while True:
+        candidate = os.path.join(here, "torchplug.toml")
+        if os.path.isfile(candidate):
             return candidate, ""
-        pyproject = folder / "pyproject.toml"
-        if pyproject.is_file() and b"[tool.torchplug" in _head(pyproject):
+        pyproject = os.path.join(here, "pyproject.toml")
+        if os.path.isfile(pyproject) and b"[tool.torchplug" in _head(pyproject):
             tool = _read_toml(pyproject).get("tool", {})
             if isinstance(tool, dict) and "torchplug" in tool:
                 return pyproject, "tool.torchplug"
-    return None
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
 
 
-def _head(file: Path) -> bytes:
+def _head(file: str | Path) -> bytes:
     """The file's bytes, to skip parsing a pyproject.toml that has no torchplug table at all."""
     try:
-        return file.read_bytes()
+        with open(file, "rb") as handle:
+            return handle.read()
     except OSError:
         return b""
 
 
 def user_file() -> Path:
     """``$XDG_CONFIG_HOME/torchplug/config.toml``, or ``~/.config/torchplug/config.toml``."""
+    from pathlib import Path
+
+    return Path(_user_file())
+
+
+def _user_file() -> str:
     base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return Path(base) / "torchplug" / "config.toml"
+    return os.path.join(base, "torchplug", "config.toml")
 
 
-def _file_rules(file: Path, where: str, level: str) -> list[PreferenceRule]:
+def _file_rules(file: str | Path, where: str, level: str) -> list[PreferenceRule]:
+    from ._preferences import parse_rules
+
     table = _table(file, _read_toml(file), where)
     prefix = f"{where}." if where else ""
     return parse_rules(table.get("prefer", {}), f"{file} [{prefix}prefer]", level)
@@ -103,11 +130,14 @@ def preference_rules() -> list[PreferenceRule]:
     rules: list[PreferenceRule] = []
     raw = os.environ.get(_env.PREFER, "")
     items = [item.strip() for item in raw.split(";") if item.strip()]
-    rules += parse_assignments(items, _env.PREFER, "env")
-    found = project_file()
+    if items:
+        from ._preferences import parse_assignments
+
+        rules += parse_assignments(items, _env.PREFER, "env")
+    found = _project_file(None)
     if found is not None:
         rules += _file_rules(*found, "project")
-    user = user_file()
-    if user.is_file():
+    user = _user_file()
+    if os.path.isfile(user):
         rules += _file_rules(user, "", "user")
     return rules

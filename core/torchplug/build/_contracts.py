@@ -9,20 +9,18 @@ none: the code that calls a category's builders declares its contract, in the en
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
 from .._errors import ConfigError
-from .._resolution import duplicate_error
+from .._record import Record
 
+TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
     from .._catalog import Catalog
 
 
-@dataclass(frozen=True)
-class Contract:
+class Contract(Record):
     """What the call site of a category passes to its builders.
 
     `inputs` are the runtime inputs passed positionally, in order (``("params",)`` for optimizers);
@@ -38,11 +36,27 @@ class Contract:
         default_type: The name `Registry.build` uses when a spec gives no ``type``.
     """
 
+    __slots__ = _fields = ("category", "inputs", "keywords", "returns", "default_type")
     category: str
-    inputs: tuple[str, ...] = ()
-    keywords: tuple[str, ...] = ()
-    returns: str = ""
-    default_type: str | None = None
+    inputs: tuple[str, ...]
+    keywords: tuple[str, ...]
+    returns: str
+    default_type: str | None
+
+    def __init__(
+        self,
+        category: str,
+        inputs: tuple[str, ...] = (),
+        keywords: tuple[str, ...] = (),
+        returns: str = "",
+        default_type: str | None = None,
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "category", category)
+        set_field(self, "inputs", inputs)
+        set_field(self, "keywords", keywords)
+        set_field(self, "returns", returns)
+        set_field(self, "default_type", default_type)
 
     def describe(self) -> str:
         """The call as the docs write it, e.g. ``fn(params, **hp) -> torch.optim.Optimizer``."""
@@ -52,6 +66,8 @@ class Contract:
 
     def violations(self, builder: Callable[..., Any]) -> list[str]:
         """Why `builder` cannot be called the way this category's call site calls it."""
+        import inspect
+
         try:
             signature = inspect.signature(builder)
         except (TypeError, ValueError):
@@ -93,7 +109,7 @@ def installed_contract(catalog: Catalog, category: str) -> Contract | None:
     Several packs may declare the same contract (two training loops calling optimizers alike):
     only declarations that load to different contracts are a conflict.
     """
-    sources = catalog.group("contracts").get(category, [])
+    sources = catalog.group_of("contracts", category)
     contracts: list[Contract] = []
     for source in {s.provider.target: s for s in sources}.values():
         contract, _ = source.load("contracts", category, catalog.namespace)
@@ -105,5 +121,7 @@ def installed_contract(catalog: Catalog, category: str) -> Contract | None:
             )
         contracts.append(contract)
     if len(set(contracts)) > 1:
+        from .._resolution import duplicate_error
+
         raise duplicate_error(catalog.namespace, "contracts", category, sources)
     return contracts[0] if contracts else None

@@ -8,19 +8,37 @@ inside a constructor. Nothing here imports a module that no pack or registration
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Mapping
-from collections.abc import Set as AbstractSet
-from typing import TYPE_CHECKING, Any, Protocol
+from _collections_abc import Mapping  # collections.abc's, without importing `collections`
 
 from .._errors import ConfigError, TorchplugError
-from .._info import ComponentInfo
 from .._names import did_you_mean
-from ._identity import Provenance, attach
-from ._signature import _EMPTY, _VARIADIC, Component, call_signature, parameters, type_problem
+from ._identity import Provenance, attach_pending
+from ._signature import (
+    _EMPTY,
+    _POSITIONAL,
+    _VARIADIC,
+    KEYWORD_ONLY,
+    POSITIONAL_ONLY,
+    POSITIONAL_OR_KEYWORD,
+    VAR_KEYWORD,
+    VAR_POSITIONAL,
+    Component,
+    bind_problem,
+    parameters,
+    type_problem,
+)
 
+TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from collections.abc import Set as AbstractSet
+    from typing import Any, Protocol
+
+    from .._info import ComponentInfo
+    from .._loading import Provider
     from ._contracts import Contract
+else:
+    Protocol = object
 
 
 class Resolver(Protocol):
@@ -79,19 +97,41 @@ class ComponentFactory:
         category: str,
         name: str,
         builder: Callable[..., Any],
-        info: ComponentInfo,
+        info: ComponentInfo | Callable[[], ComponentInfo],
         config: dict[str, Any],
         path: str,
         contract: Contract | None,
+        *,
+        provider: Provider | None = None,
+        resolved_name: str | None = None,
     ) -> None:
         self.category = category
         self.name = name
         self.builder = builder
-        self.info = info
+        # `info` may be given as the function that makes it (with the provider and the bare name
+        # it resolved to): most builds never read it, and making it costs more than the build.
+        if callable(info):
+            self._info: ComponentInfo | None = None
+            self._make_info: Callable[[], ComponentInfo] | None = info
+            self._provider = provider
+            self._resolved_name = resolved_name if resolved_name is not None else name
+        else:
+            self._info, self._make_info = info, None
+            self._provider, self._resolved_name = info.provider, info.name
         self.config = config  # hyperparameters from the spec; nested specs are factories here
         self.path = path
         self.contract = contract
         self._parameters = parameters(builder)
+        self._binds: dict[int, bool] = {}  # positional-argument count -> binds without keywords
+
+    @property
+    def info(self) -> ComponentInfo:
+        """The `ComponentInfo` of the provider it resolved to (and how, if several)."""
+        info = self._info
+        if info is None:
+            assert self._make_info is not None
+            info = self._info = self._make_info()
+        return info
 
     def __repr__(self) -> str:
         return f"<ComponentFactory {self.path}: {self.category} {self.name!r}>"
@@ -99,13 +139,13 @@ class ComponentFactory:
     @property
     def component(self) -> str:
         """``optimizer 'adamw' (torchplug-torch 0.1.0)``: how messages name the component."""
-        provider = self.info.provider
+        provider = self._provider
         where = provider.describe() if provider is not None else "unknown provider"
         return f"{self.category} {self.name!r} from {where}"
 
     def _error(self, message: str, key: str | None = None) -> ConfigError:
         path = f"{self.path}.{key}" if key else self.path
-        provider = self.info.provider
+        provider = self._provider
         return ConfigError(
             f"{message} ({self.component})",
             path=path,
@@ -115,8 +155,7 @@ class ComponentFactory:
 
     def _positional_names(self) -> list[str]:
         """The parameters positional arguments bind to, in order."""
-        positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-        return [p.name for p in self._parameters or () if p.kind in positional]
+        return [p.name for p in self._parameters or () if p.kind in _POSITIONAL]
 
     def _runtime_names(self) -> set[str]:
         """Parameters the call site fills: the contract's positional inputs and keywords."""
@@ -130,8 +169,8 @@ class ComponentFactory:
         params = self._parameters
         if params is None:
             return
-        by_name = {p.name: p for p in params if p.kind is not inspect.Parameter.POSITIONAL_ONLY}
-        takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+        by_name = {p.name: p for p in params if p.kind != POSITIONAL_ONLY}
+        takes_any = any(p.kind == VAR_KEYWORD for p in params)
         runtime = self._runtime_names()
         for key in list(self.config):
             if self.contract is not None and key in self.contract.inputs and key in runtime:
@@ -176,7 +215,7 @@ class ComponentFactory:
                 p.required
                 and p.name not in runtime
                 and self.contract is not None
-                and p.kind is not inspect.Parameter.POSITIONAL_ONLY
+                and p.kind != POSITIONAL_ONLY
             ):
                 raise self._error(f"missing required argument {p.name!r}", p.name)
 
@@ -198,10 +237,10 @@ class ComponentFactory:
         return resolved
 
     def _provenance(self, runtime_keys: AbstractSet[str] = frozenset()) -> Provenance:
-        provider = self.info.provider
+        provider = self._provider
         return Provenance(
             self.category,
-            self.info.name,
+            self._resolved_name,
             provider.distribution if provider is not None else None,
             provider.version if provider is not None else None,
             provider.target if provider is not None else "",
@@ -209,28 +248,68 @@ class ComponentFactory:
             self.path,
         )
 
+    def provenance_of_call(self, positional: int, keywords: tuple[str, ...]) -> Provenance:
+        """The provenance of an object built by a call with that many positional arguments and
+        those keywords (the runtime inputs, left out of the hyperparameters)."""
+        runtime = set(self._positional_names()[:positional]) | set(keywords)
+        return self._provenance(runtime)
+
     @property
     def provenance(self) -> Provenance:
         """The provenance an object built from this spec will carry (fingerprint included)."""
         return self._provenance()
 
+    def _binds_quickly(self, positional: int, keywords: Any) -> bool:
+        """Whether a call with `positional` arguments and these keywords binds, decided without
+        `inspect`; False also when unsure (then `inspect` decides, and words the error)."""
+        params = self._parameters
+        assert params is not None
+        ordered = [p for p in params if p.kind in _POSITIONAL]
+        if positional > len(ordered) and not any(p.kind == VAR_POSITIONAL for p in params):
+            return False
+        bound = {p.name for p in ordered[:positional]}
+        by_keyword = {p.name: p for p in params if p.kind in (POSITIONAL_OR_KEYWORD, KEYWORD_ONLY)}
+        takes_any = any(p.kind == VAR_KEYWORD for p in params)
+        named = set()
+        for key in keywords:
+            if key not in by_keyword:
+                if not takes_any:
+                    return False
+                continue
+            if key in bound:
+                return False  # given positionally and by keyword
+            named.add(key)
+        return all(p.name in bound or p.name in named for p in params if p.required)
+
+    def _check_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        params = self._parameters
+        if params is None:
+            return  # no introspectable signature: the builder checks its own arguments
+        if kwargs is self.config:  # no keywords from the caller: decided once per count
+            fits = self._binds.get(len(args))
+            if fits is None:
+                fits = self._binds[len(args)] = self._binds_quickly(len(args), kwargs)
+        else:
+            fits = self._binds_quickly(len(args), kwargs)
+        if not fits:
+            problem = bind_problem(params, args, kwargs)
+            if problem is not None:
+                raise self._error(f"cannot call the builder with these arguments: {problem}")
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        clash = sorted(set(kwargs) & set(self.config))
-        if clash:
-            raise self._error(
-                f"{clash} given both in the config and by the caller; remove them from the config",
-                clash[0],
-            )
-        call_kwargs = {**self.config, **kwargs}
-        if self._parameters is not None:
-            try:
-                try:
-                    signature = call_signature(tuple(self._parameters))
-                except TypeError:  # an unhashable default such as a list: build it afresh
-                    signature = call_signature.__wrapped__(tuple(self._parameters))
-                signature.bind(*args, **call_kwargs)
-            except TypeError as exc:
-                raise self._error(f"cannot call the builder with these arguments: {exc}") from None
+        config = self.config
+        if kwargs:
+            clash = sorted(set(kwargs) & set(config))
+            if clash:
+                raise self._error(
+                    f"{clash} given both in the config and by the caller; remove them from the "
+                    "config",
+                    clash[0],
+                )
+            call_kwargs = {**config, **kwargs}
+        else:
+            call_kwargs = config
+        self._check_call(args, call_kwargs)
         try:
             obj = self.builder(*args, **call_kwargs)
         except TorchplugError:
@@ -239,6 +318,5 @@ class ComponentFactory:
             if hasattr(exc, "add_note"):  # Python >= 3.11
                 exc.add_note(f"while building {self.path}: {self.component}")
             raise
-        runtime = set(self._positional_names()[: len(args)]) | set(kwargs)
-        attach(obj, self._provenance(runtime))
+        attach_pending(obj, self, len(args), tuple(kwargs) if kwargs else ())
         return obj

@@ -18,8 +18,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, cast
 
+from .._locate import ModuleFile, Unreadable, editable_mappings, locate_module
 from .._metadata import split_target
-from ._locate import ModuleFile, Unreadable, editable_mappings, locate_module
 from ._signature import format_definition
 
 #: Re-exports followed before giving up: deep enough for torch.nn, short of any cycle.

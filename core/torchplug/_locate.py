@@ -1,18 +1,23 @@
 """Finding a module's file the way the import system would, without importing anything.
 
-``sys.path`` order, packages and their ``__path__``, namespace packages, and setuptools' editable
-finders are followed; parent packages are looked up, never imported. `torchplug show` reads the
-file it finds; what the import system would load is what is shown.
+Just above the metadata reader: it knows ``sys.path``, packages and files. ``sys.path`` order,
+packages and their ``__path__``, namespace packages, and setuptools' editable finders are
+followed; parent packages are looked up, never imported. `torchplug show` reads the file it
+finds (what the import system would load is what is shown), and a scan reads the source of hook
+plugins to learn which hooks they implement.
 """
 
 from __future__ import annotations
 
-import ast
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
 from importlib.machinery import BYTECODE_SUFFIXES, EXTENSION_SUFFIXES, SOURCE_SUFFIXES
 from pathlib import Path
+
+from ._record import Record
+
+TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 #: The order in which the import system tries a name's files in one directory.
 _FILE_KINDS = (
@@ -26,14 +31,23 @@ class Unreadable(Exception):
     """The definition cannot be read without importing; the message says why."""
 
 
-@dataclass(frozen=True)
-class ModuleFile:
+class ModuleFile(Record):
     """Where the import system would load a module from, found without importing anything."""
 
+    __slots__ = _fields = ("name", "path", "kind", "search")
     name: str
     path: Path | None  # None for a namespace package
     kind: str  # "source", "bytecode", "extension", "namespace" or "builtin"
-    search: tuple[Path, ...] = ()  # where its submodules are looked for (packages only)
+    search: tuple[Path, ...]  # where its submodules are looked for (packages only)
+
+    def __init__(
+        self, name: str, path: Path | None, kind: str, search: tuple[Path, ...] = ()
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "name", name)
+        set_field(self, "path", path)
+        set_field(self, "kind", kind)
+        set_field(self, "search", search)
 
     def describe(self) -> str:
         where = f" ({self.path})" if self.path else ""
@@ -74,6 +88,8 @@ def editable_mappings(location: str | None) -> dict[str, str]:
     """
     if not location:
         return {}
+    import ast
+
     import importlib_metadata
 
     mappings: dict[str, str] = {}

@@ -1,0 +1,135 @@
+"""The installed index keyed for lookups: category -> name -> entries, as plain tuples.
+
+Above the metadata reader and the hook scanner, below the cache: one scan's records, regrouped so
+that resolving one name reads one small group and listing a category reads that category only.
+The same layout is kept in memory after a scan and stored on disk by the cache, which reads it
+back a group at a time. Tuples rather than objects: at ten thousand installed packs there are a
+hundred thousand entries, and an object each is what a warm build must not pay for.
+
+A component entry is ``(value, distribution, version, location, names)``, where `names` are every
+name of the same provider in the category (its aliases, itself included). The reserved groups
+(hooks, contracts, commands, deprecations) are few: each is a `Reserved` tuple
+``(category, name, value, distribution, version, location, hooks)``, `hooks` being, for a hook
+plugin, the core hooks its source names (None where its source could not be read).
+"""
+
+from __future__ import annotations
+
+from ._names import RESERVED_CATEGORIES
+
+TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ._metadata import InstalledDistribution, InstalledIndex, MetadataProblem
+
+    Entry = tuple[str, str, str, str, tuple[str, ...]]
+    Reserved = tuple[str, str, str, str, str, str, "tuple[str, ...] | None"]
+    #: What the hook scanner answers for a hook plugin: (value, location) -> hooks it names.
+    HooksOf = Callable[[str, str], "tuple[str, ...] | None"]
+
+
+def _no_source(value: str, location: str) -> tuple[str, ...] | None:
+    return None
+
+
+class Keyed:
+    """One scan's index in the keyed layout, held in memory."""
+
+    __slots__ = ("_tables", "distributions_", "namespace", "problems_", "reserved_", "watched")
+
+    def __init__(
+        self,
+        namespace: str,
+        tables: dict[str, dict[str, tuple[Entry, ...]]],
+        reserved: dict[str, tuple[Reserved, ...]],
+        distributions: tuple[InstalledDistribution, ...],
+        problems: tuple[MetadataProblem, ...],
+        watched: tuple[tuple[str, int], ...],
+    ) -> None:
+        self.namespace = namespace
+        self._tables = tables
+        self.reserved_ = reserved
+        self.distributions_ = distributions
+        self.problems_ = problems
+        self.watched = watched
+
+    # The reading interface, shared with the cache's stored index (`_cache.StoredIndex`).
+
+    def categories(self) -> tuple[str, ...]:
+        """The component categories something is declared in, sorted."""
+        return tuple(sorted(self._tables))
+
+    def bucket(self, category: str, name: str) -> tuple[Entry, ...]:
+        """The entries of one name (none when nothing declares it)."""
+        return self._tables.get(category, {}).get(name, ())
+
+    def table(self, category: str) -> dict[str, tuple[Entry, ...]]:
+        """Every name of a category and its entries."""
+        return self._tables.get(category, {})
+
+    def reserved(self, group: str) -> tuple[Reserved, ...]:
+        """The records of one reserved group: ``hooks``, ``contracts``, ``commands`` or
+        ``deprecated``."""
+        return self.reserved_.get(group, ())
+
+    def reserved_groups(self) -> dict[str, tuple[Reserved, ...]]:
+        """Every reserved group, for the cache to store."""
+        return self.reserved_
+
+    def distributions(self) -> tuple[InstalledDistribution, ...]:
+        return self.distributions_
+
+    def problems(self) -> tuple[MetadataProblem, ...]:
+        return self.problems_
+
+    def tables(self) -> dict[str, dict[str, tuple[Entry, ...]]]:
+        """Every category's table, for the cache to store."""
+        return self._tables
+
+
+def keyed(index: InstalledIndex, hooks_of: HooksOf = _no_source) -> Keyed:
+    """Regroup a scan's records; `hooks_of` reads which core hooks a hook plugin implements.
+
+    The providers of a name keep the order of the scan (``sys.path`` order), as resolution and
+    its messages expect; entries of one distribution with the same target in one category are
+    one provider under several names.
+    """
+    reserved: dict[str, list[Reserved]] = {}
+    components = []
+    aliases: dict[tuple[str, str, str, str, str], list[str]] = {}
+    for record in index.entries:
+        if record.category in RESERVED_CATEGORIES:
+            hooks = hooks_of(record.value, record.location) if record.category == "hooks" else ()
+            reserved.setdefault(record.category, []).append(
+                (
+                    record.category,
+                    record.name,
+                    record.value,
+                    record.distribution,
+                    record.version,
+                    record.location,
+                    hooks,
+                )
+            )
+            continue
+        key = (record.category, record.distribution, record.version, record.location, record.value)
+        aliases.setdefault(key, []).append(record.name)
+        components.append((key, record.name))
+    tables: dict[str, dict[str, list[Entry]]] = {}
+    entries: dict[tuple[str, str, str, str, str], Entry] = {}
+    for key, name in components:
+        entry = entries.get(key)
+        if entry is None:
+            entry = entries[key] = (key[4], key[1], key[2], key[3], tuple(aliases[key]))
+        providers = tables.setdefault(key[0], {}).setdefault(name, [])
+        if not any(e is entry for e in providers):
+            providers.append(entry)
+    return Keyed(
+        index.namespace,
+        {c: {n: tuple(e) for n, e in names.items()} for c, names in tables.items()},
+        {group: tuple(records) for group, records in reserved.items()},
+        index.distributions,
+        index.problems,
+        index.watched,
+    )

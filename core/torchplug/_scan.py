@@ -1,0 +1,264 @@
+"""Scanning ``sys.path`` for the namespace's entry points: what a registry does when no stored scan holds.
+
+Above the metadata records and the entry-point grammar (`_metadata`), below the keyed index: it
+reads installed distributions with importlib-metadata and never imports them. Every problem in the
+metadata is recorded instead of raised, so that listing survives any broken pack.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from ._env import DISABLE as _DISABLE
+from ._metadata import (
+    EntryRecord,
+    InstalledDistribution,
+    InstalledIndex,
+    MetadataProblem,
+    accepted,
+    folder_name,
+    target_problem,
+)
+from ._names import normalize_distribution
+
+TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
+
+def _location(dist: Any) -> str:
+    path = getattr(dist, "_path", None)  # the dist-info folder; not public, but stable for years
+    return str(path) if path is not None else str(dist.locate_file(""))
+
+
+def _exists(dist: Any, filename: str) -> bool:
+    path = getattr(dist, "_path", None)
+    try:
+        return path is not None and (path / filename).exists()
+    except (OSError, TypeError):
+        return False
+
+
+def _distribution_key(dist: Any) -> str | None:
+    # The folder name gives the normalised name without reading METADATA, as importlib-metadata's
+    # own de-duplication does; fall back to METADATA for layouts where it cannot.
+    try:
+        key = dist._normalized_name
+    except Exception:
+        key = None
+    return normalize_distribution(key) if key else None
+
+
+def _skipped(problem: str, location: str, distribution: str, where: str) -> MetadataProblem:
+    return MetadataProblem(
+        f"{problem}; the entry point is skipped", location, distribution, where, "warning"
+    )
+
+
+def _unreadable(location: str, exc: Exception) -> MetadataProblem:
+    name = folder_name(location)
+    return MetadataProblem(
+        f"entry_points.txt of {name} cannot be read: {exc}",
+        location,
+        name,
+        hint=f"Reinstall {name} (pip install --force-reinstall {name}) or delete {location}. "
+        "importlib.metadata.entry_points() fails on this file, and so does every program that "
+        f"calls it (torch does when it is imported); {_DISABLE} cannot help with that.",
+    )
+
+
+def _watch(dist: Any, watched: list[tuple[str, int]]) -> None:
+    """Note the modification times of a legacy egg-info folder's files, before they are read."""
+    path = getattr(dist, "_path", None)
+    if path is None or not str(path).endswith(".egg-info"):
+        return
+    for name in ("entry_points.txt", "PKG-INFO"):
+        file = os.path.join(str(path), name)
+        try:
+            watched.append((file, os.stat(file).st_mtime_ns))
+        except OSError:
+            watched.append((file, -1))
+
+
+def _scan_distribution(
+    dist: Any, namespace: str, entries: list[EntryRecord], problems: list[MetadataProblem]
+) -> InstalledDistribution | None:
+    location = _location(dist)
+    prefix = namespace + "."
+    try:
+        text = dist.read_text("entry_points.txt")
+    except Exception as exc:  # not UTF-8, a broken zip and the like
+        problems.append(_unreadable(location, exc))
+        return None
+    if text is None and _exists(dist, "entry_points.txt"):
+        # importlib-metadata answers None for a file it cannot read (permissions, a directory).
+        problems.append(
+            MetadataProblem(
+                "entry_points.txt exists but cannot be read; its entry points are skipped. "
+                "Check its permissions, or reinstall the distribution.",
+                location,
+            )
+        )
+        return None
+    if not text or prefix not in text:
+        return None  # the common case: a distribution with nothing for us, decided in one read
+
+    try:
+        metadata = dist.metadata  # parsed once: each access re-reads and re-parses METADATA
+        display_name = metadata["Name"]
+        version = metadata["Version"]
+    except Exception as exc:
+        display_name, version = None, None
+        detail = f" ({exc})"
+    else:
+        detail = ""
+    if not display_name:
+        problems.append(
+            MetadataProblem(
+                f"METADATA is missing, empty or corrupt{detail}; its entry points are skipped. "
+                "Reinstall the distribution (pip install --force-reinstall) or remove this folder.",
+                location,
+            )
+        )
+        return None
+    name = normalize_distribution(display_name)
+    version = version or "0+unknown"
+    try:
+        declared = list(dist.entry_points)
+    except Exception as exc:
+        problems.append(
+            MetadataProblem(
+                f"entry_points.txt cannot be parsed: {exc}; its entry points are skipped",
+                location,
+                name,
+            )
+        )
+        return None
+
+    found = False
+    for ep in declared:
+        category, problem = accepted(ep.group, ep.name, prefix)
+        if category is None:
+            if problem:
+                where = f"[{ep.group}] {ep.name} = {ep.value}"
+                problems.append(_skipped(problem, location, name, where))
+            continue
+        # A deprecation's value is the new name, not an importable target.
+        problem = None if category == "deprecated" else target_problem(ep.value)
+        entries.append(EntryRecord(category, ep.name, ep.value, name, version, location, problem))
+        found = True
+    if not found:
+        seen_group = any(ep.group.startswith(prefix) for ep in declared)
+        if "[" + prefix in text and not seen_group:
+            problems.append(
+                MetadataProblem(
+                    f"entry_points.txt names a '{prefix}*' group but no entry point of it could "
+                    "be parsed (a malformed section header?); fix the distribution's metadata",
+                    location,
+                    name,
+                )
+            )
+        return None
+    return InstalledDistribution(name, display_name, version, location)
+
+
+def find_entry_points(namespace: str, path: Sequence[str] | None = None) -> InstalledIndex:
+    """Scan the distributions on `path` (default ``sys.path``) for groups ``"<namespace>.*"``.
+
+    A distribution found twice counts once: the first one on the path wins, as it does for import
+    (a later copy that declares other entry points of the namespace is reported as hidden).
+    Nothing is imported; every problem in the metadata is recorded instead of raised.
+    """
+    import importlib_metadata  # deferred: it costs milliseconds that `import torchplug` must not
+
+    entries: list[EntryRecord] = []
+    problems: list[MetadataProblem] = []
+    found: list[InstalledDistribution] = []
+    watched: list[tuple[str, int]] = []
+    seen: dict[str, Any] = {}  # normalised name -> the distribution that counts
+    search_path = list(sys.path if path is None else path)
+    problems.extend(_broken_archives(search_path))
+    for dist in importlib_metadata.distributions(path=search_path):
+        key = _distribution_key(dist)
+        if key is not None:
+            if key in seen:
+                hidden = _hidden(dist, seen[key], namespace)
+                if hidden is not None:
+                    problems.append(hidden)
+                continue
+            seen[key] = dist
+        _watch(dist, watched)
+        installed = _scan_distribution(dist, namespace, entries, problems)
+        if installed is None:
+            continue
+        if key is None:  # no name from the folder: de-duplicate on METADATA's name instead
+            if installed.name in seen:
+                entries[:] = [e for e in entries if e.location != installed.location]
+                continue
+            seen[installed.name] = dist
+        found.append(installed)
+    return InstalledIndex(namespace, tuple(entries), tuple(found), tuple(problems), tuple(watched))
+
+
+def _namespace_lines(dist: Any, namespace: str) -> list[str] | None:
+    """The lines of the namespace's sections of `dist`'s entry_points.txt (None: unreadable)."""
+    try:
+        text = dist.read_text("entry_points.txt") or ""
+    except Exception:
+        return None
+    lines, inside = [], False
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("["):
+            inside = line.startswith(f"[{namespace}.")
+        if inside and line and not line.startswith(("#", ";")):
+            lines.append(line)
+    return lines
+
+
+def _hidden(dist: Any, first: Any, namespace: str) -> MetadataProblem | None:
+    """A warning for a later copy of an installed distribution that declares entry points of the
+    namespace the first copy does not (the same install seen twice, as setuptools' editable
+    installs are, declares the same ones and is not reported)."""
+    hidden_lines = _namespace_lines(dist, namespace)
+    if not hidden_lines or hidden_lines == _namespace_lines(first, namespace):
+        return None
+    location, first_location = _location(dist), _location(first)
+    name = _distribution_key(dist) or folder_name(location)
+    return MetadataProblem(
+        f"a second copy of {name} is hidden by the one at {first_location}, earlier on sys.path "
+        "(import uses that one too); the entry points only the hidden copy declares are ignored",
+        location,
+        name,
+        severity="warning",
+        hint=f"Uninstall the copy you do not use (pip uninstall {name} removes the first one), "
+        "or reorder sys.path.",
+    )
+
+
+def _broken_archives(path: Sequence[str]) -> list[MetadataProblem]:
+    """sys.path entries that are files but not readable zip archives: nothing in them can be
+    imported or discovered, which importlib skips without a word."""
+    import zipfile
+
+    problems = []
+    for entry in path:
+        if not entry or not os.path.isfile(entry):
+            continue
+        try:
+            with zipfile.ZipFile(entry) as archive:
+                archive.namelist()
+        except (OSError, zipfile.BadZipFile, ValueError) as exc:
+            problems.append(
+                MetadataProblem(
+                    f"the sys.path entry {entry} is not a readable zip archive ({exc}); "
+                    "nothing in it can be imported, and its distributions are not seen",
+                    entry,
+                    severity="warning",
+                    hint="Replace or remove the file, or take it off sys.path (PYTHONPATH, a "
+                    ".pth file).",
+                )
+            )
+    return problems
