@@ -173,6 +173,11 @@ class Catalog:
             if self._installed is not None:
                 self._scan(refresh=True)  # loaded providers stay loaded
 
+    @property
+    def sources(self) -> dict[SourceKey, Source]:
+        """The sources made so far, by provider identity (most names have none)."""
+        return self._sources
+
     def set_disabled(self, distributions: Iterable[str], blocked: bool) -> None:
         with self.lock:
             names = {normalize_distribution(d) for d in distributions}

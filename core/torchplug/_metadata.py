@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 #: The characters of ``[\w.]`` in an ASCII regular expression, and of its ``\s``.
 _WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.")
 _SPACE = frozenset(" \t\n\r\f\v")
+_PLAIN = _WORD | {":"}
+#: What `str.splitlines` also breaks lines at, besides "\n" and "\r\n".
+_BREAKS = frozenset("\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 
 
 class EntryRecord(Record):
@@ -153,18 +156,24 @@ class InstalledIndex(Record):
         set_field(self, "watched", watched)
 
 
-def _parse_target(value: str) -> tuple[str, str | None] | None:
+def parse_target(value: str) -> tuple[str, str | None] | None:
     r"""``module``, ``module:attr.path`` and an optional ``[extras]`` tail, as the entry-point spec
     allows: the regular expression ``^([\w.]+)\s*(?::\s*([\w.]+)\s*)?(?:\[[^\]]*\]\s*)?$``
     (ASCII), matched by hand because importing `re` costs more than torchplug's own modules."""
     text = value.strip()
+    if _PLAIN.issuperset(text):  # no space, no extras: split on the colon, the common case
+        head, colon, tail = text.partition(":")
+        if head and (not colon or (tail and ":" not in tail)):
+            return head, tail if colon else None
+        return None
     end = len(text)
     i = 0
     while i < end and text[i] in _WORD:
         i += 1
     if i == 0:
         return None
-    module, attr = text[:i], None
+    module = text[:i]
+    attr: str | None = None
     while i < end and text[i] in _SPACE:
         i += 1
     if i < end and text[i] == ":":
@@ -191,14 +200,14 @@ def _parse_target(value: str) -> tuple[str, str | None] | None:
 
 def target_problem(value: str) -> str | None:
     """Why an entry-point value cannot name an importable object, or None when it can."""
-    if _parse_target(value) is None:
+    if parse_target(value) is None:
         return f"malformed entry-point value {value!r}; expected 'package.module:attribute'"
     return None
 
 
 def split_target(value: str) -> tuple[str, str | None]:
     """``"pkg.mod:obj.attr [x]"`` -> ``("pkg.mod", "obj.attr")``; the attribute may be absent."""
-    parsed = _parse_target(value)
+    parsed = parse_target(value)
     if parsed is None:
         raise ValueError(target_problem(value))
     return parsed
@@ -206,7 +215,7 @@ def split_target(value: str) -> tuple[str, str | None]:
 
 def normal_target(value: str) -> str:
     """An entry point's value as ``module:attr`` (no spaces, no extras); stripped if malformed."""
-    parsed = _parse_target(value)
+    parsed = parse_target(value)
     if parsed is None:
         return value.strip()
     module, attr = parsed
@@ -243,14 +252,79 @@ def _group_category(group: str, prefix: str) -> tuple[str | None, str | None]:
 def declared_entries(folder: str, namespace: str) -> set[tuple[str, str, str]] | None:
     """(category, name, value) of what a dist-info folder's entry_points.txt declares for the
     namespace and a scan keeps, parsed as importlib-metadata does (None: unreadable). Cheaper
-    than a scan: it reads one file; the scan cache checks a stored index against it."""
-    try:
-        with open(os.path.join(folder, "entry_points.txt"), encoding="utf-8") as file:
-            text = file.read()
+    than a scan: it reads one file, and only the namespace's sections line by line; the scan
+    cache checks a stored index against it."""
+    try:  # os-level: a text file object costs more than reading a small file
+        handle = os.open(os.path.join(folder, "entry_points.txt"), os.O_RDONLY)
+        try:
+            chunks = []
+            while chunk := os.read(handle, 1 << 16):
+                chunks.append(chunk)
+        finally:
+            os.close(handle)
+        text = b"".join(chunks).decode("utf-8")
     except (OSError, ValueError):
         return None
-    prefix, category, found = namespace + ".", None, set()
-    for line in text.splitlines():
+    prefix = namespace + "."
+    if "[" + prefix not in text:
+        return set()
+    found = _declared_by_sections(text, prefix)
+    return found if found is not None else _declared_by_lines(text.splitlines(), prefix, None)
+
+
+def _declared_by_sections(text: str, prefix: str) -> set[tuple[str, str, str]] | None:
+    """`declared_entries` for files laid out as tools write them (each section header alone at
+    the start of its line): the sections of other groups are skipped whole, not read line by
+    line (a distribution declares many groups). None: another layout, for `_declared_by_lines`."""
+    if "\n " in text or "\n\t" in text:
+        return None  # an indented line might be a header
+    for odd in _BREAKS:
+        if odd in text:
+            return None  # str.splitlines breaks lines there too
+    if "\r" in text and text.count("\r") != text.count("\r\n"):
+        return None
+    text = "\n" + text
+    first = text.find("\n[")
+    if "=" in text[:first]:
+        return None  # entries before any section: line by line decides
+    found: set[tuple[str, str, str]] = set()
+    start = first
+    while start != -1:
+        end = text.find("\n", start + 1)
+        header = text[start + 1 : end if end != -1 else len(text)].strip()
+        if not header.endswith("]"):
+            return None  # "[" opening a line that is no header
+        following = text.find("\n[", start + 1) if end != -1 else -1
+        if header.startswith("[" + prefix):
+            category = _header_category(header, prefix)
+            if category is not None and end != -1:
+                body = text[end : following if following != -1 else len(text)]
+                _declared_by_lines(body.splitlines(), prefix, category, found)
+        start = following
+    return found
+
+
+def _header_category(header: str, prefix: str) -> str | None:
+    """The category of a section header line such as ``[torchplug.model]`` (memoised: the same
+    few headers recur in every distribution)."""
+    key = (header, prefix)
+    if key not in _headers:
+        _headers[key] = _group_category(header.strip("[]"), prefix)[0]
+    return _headers[key]
+
+
+_headers: dict[tuple[str, str], str | None] = {}
+
+
+def _declared_by_lines(
+    lines: list[str],
+    prefix: str,
+    category: str | None,
+    found: set[tuple[str, str, str]] | None = None,
+) -> set[tuple[str, str, str]]:
+    """The declarations in `lines`, the first of them in the section of `category`."""
+    found = set() if found is None else found
+    for line in lines:
         line = line.strip()
         if not line or line[0] == "#":
             continue
@@ -261,6 +335,7 @@ def declared_entries(folder: str, namespace: str) -> set[tuple[str, str, str]] |
             continue
         name, sep, value = line.partition("=")
         name = name.strip()
-        if sep and component_problem(name) is None:
+        # component_problem(name) is None, inlined: it runs for every declaration read
+        if sep and name and ":" not in name and name.split() == [name]:
             found.add((category, name, value.strip()))
     return found

@@ -11,7 +11,12 @@ from __future__ import annotations
 import _thread
 import builtins
 
-from ._errors import ComponentDisabledError, ComponentNotFoundError, ConfigError, TorchplugError
+from ._errors import (
+    ComponentDisabledError,
+    ComponentNotFoundError,
+    ConfigError,
+    TorchplugError,
+)
 from ._inflight import DEFAULT_IMPORT_TIMEOUT
 from ._names import (
     check_category,
@@ -37,6 +42,7 @@ if TYPE_CHECKING:
     from ._loading import Provider
     from ._preferences import PreferenceRule
     from ._report import CheckReport
+    from ._rows import Row
     from .build import ComponentFactory, Contract
 
     T = TypeVar("T")
@@ -430,16 +436,28 @@ class Registry:
 
     def entries(self, category: str | None = None) -> builtins.list[ComponentInfo]:
         """`info` of every name (disabled, conflicted and broken ones too), sorted; imports nothing."""
+        from ._rows import info_of
+
+        return [info_of(row) for row in self._rows(category)]
+
+    def _rows(self, category: str | None = None) -> builtins.list[Row]:
+        """`entries` as plain rows (`_rows`), sorted: what ``torchplug list`` prints."""
+        from ._rows import rows
+
         if category is not None and not self._is_known(category):
             raise self._not_found(category, None)
-        keys = self._catalog.keys(category)
-        infos = {key: self._catalog.describe(*key) for key in keys}
+        catalog = self._catalog
+        if category is None:
+            categories: Iterable[str] = sorted(catalog.categories())
+        else:
+            categories = (category,)
+        found = {(row[0], row[1]): row for c in categories for row in rows(catalog, c)}
         if self.parent is not None:
-            for parent_info in self.parent.entries():
-                key = (parent_info.category, parent_info.name)
-                if key not in infos and category in (None, parent_info.category):
-                    infos[key] = parent_info
-        return [infos[k] for k in sorted(infos)]
+            for row in self.parent._rows():
+                key = (row[0], row[1])
+                if key not in found and category in (None, row[0]):
+                    found[key] = row
+        return [found[k] for k in sorted(found)]
 
     def distributions(self) -> builtins.list[DistributionInfo]:
         """Installed distributions that provide components, hooks or commands here, by name."""

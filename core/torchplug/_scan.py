@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from ._env import DISABLE as _DISABLE
 from ._metadata import (
@@ -21,6 +22,9 @@ from ._metadata import (
     target_problem,
 )
 from ._names import normalize_distribution
+
+#: The type of a distribution's folder on disk, as importlib-metadata makes it.
+_PATH_TYPE = type(Path())
 
 TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
 if TYPE_CHECKING:
@@ -82,13 +86,84 @@ def _watch(dist: Any, watched: list[tuple[str, int]]) -> None:
             watched.append((file, -1))
 
 
+def _read_text(dist: Any, filename: str) -> str | None:
+    """`dist.read_text(filename)`, read without pathlib for a folder on disk (what nearly every
+    distribution is): the same text, universal newlines included, and the same None or error."""
+    path = getattr(dist, "_path", None)
+    if type(path) is not _PATH_TYPE:
+        return dist.read_text(filename)  # type: ignore[no-any-return]
+    try:
+        handle = os.open(os.path.join(str(path), filename), os.O_RDONLY)
+    except (FileNotFoundError, NotADirectoryError, PermissionError, IsADirectoryError):
+        return None
+    try:
+        chunks = []
+        while chunk := os.read(handle, 1 << 16):
+            chunks.append(chunk)
+    except IsADirectoryError:
+        return None
+    finally:
+        os.close(handle)
+    text = b"".join(chunks).decode("utf-8")
+    if "\r" in text:  # what a text-mode read does
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def _name_and_version(dist: Any) -> tuple[str | None, str | None]:
+    """METADATA's Name and Version, as ``dist.metadata[...]`` gives them, without the email
+    parser when the header lines are plain ``Key: value`` lines (they are, as tools write them).
+    Anything else is left to importlib-metadata, which also raises what it raises."""
+    text = _read_text(dist, "METADATA") or _read_text(dist, "PKG-INFO")
+    if text:
+        found: dict[str, str] = {}
+        for line in text.split("\n"):
+            if not line:
+                break  # the end of the headers
+            key, colon, value = line.partition(":")
+            if not colon or not key or key[0] in " \t" or " " in key or "\t" in key:
+                found = {}
+                break  # a continuation or an odd line: the parser decides
+            key = key.lower()
+            if key in ("name", "version") and key not in found:
+                found[key] = value.lstrip(" \t")  # as the email parser's compat32 policy
+        else:
+            found = {}  # no blank line after the headers: the parser decides
+        if "name" in found and "version" in found and all(found.values()):
+            return found["name"], found["version"]
+    metadata = dist.metadata  # parsed once: each access re-reads and re-parses METADATA
+    return metadata["Name"], metadata["Version"]
+
+
+def _entry_points(text: str, prefix: str) -> list[tuple[str, str, str]] | None:
+    """(group, name, value) of the groups starting with `prefix`, parsed as importlib-metadata
+    parses entry_points.txt; None where it would fail (a line without "=" in a section)."""
+    found = []
+    group = None
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line[0] == "#":
+            continue
+        if line[0] == "[" and line[-1] == "]":
+            group = line.strip("[]")
+            continue
+        if group is None:
+            continue
+        name, sep, value = line.partition("=")
+        if not sep:
+            return None
+        if group.startswith(prefix):
+            found.append((group, name.strip(), value.strip()))
+    return found
+
+
 def _scan_distribution(
     dist: Any, namespace: str, entries: list[EntryRecord], problems: list[MetadataProblem]
 ) -> InstalledDistribution | None:
     location = _location(dist)
     prefix = namespace + "."
     try:
-        text = dist.read_text("entry_points.txt")
+        text = _read_text(dist, "entry_points.txt")
     except Exception as exc:  # not UTF-8, a broken zip and the like
         problems.append(_unreadable(location, exc))
         return None
@@ -106,9 +181,7 @@ def _scan_distribution(
         return None  # the common case: a distribution with nothing for us, decided in one read
 
     try:
-        metadata = dist.metadata  # parsed once: each access re-reads and re-parses METADATA
-        display_name = metadata["Name"]
-        version = metadata["Version"]
+        display_name, version = _name_and_version(dist)
     except Exception as exc:
         display_name, version = None, None
         detail = f" ({exc})"
@@ -126,7 +199,9 @@ def _scan_distribution(
     name = normalize_distribution(display_name)
     version = version or "0+unknown"
     try:
-        declared = list(dist.entry_points)
+        declared = _entry_points(text, prefix)
+        if declared is None:  # importlib-metadata says what is wrong, in its own words
+            declared = [(ep.group, ep.name, ep.value) for ep in dist.entry_points]
     except Exception as exc:
         problems.append(
             MetadataProblem(
@@ -138,19 +213,19 @@ def _scan_distribution(
         return None
 
     found = False
-    for ep in declared:
-        category, problem = accepted(ep.group, ep.name, prefix)
+    for group, entry_name, value in declared:
+        category, problem = accepted(group, entry_name, prefix)
         if category is None:
             if problem:
-                where = f"[{ep.group}] {ep.name} = {ep.value}"
+                where = f"[{group}] {entry_name} = {value}"
                 problems.append(_skipped(problem, location, name, where))
             continue
         # A deprecation's value is the new name, not an importable target.
-        problem = None if category == "deprecated" else target_problem(ep.value)
-        entries.append(EntryRecord(category, ep.name, ep.value, name, version, location, problem))
+        problem = None if category == "deprecated" else target_problem(value)
+        entries.append(EntryRecord(category, entry_name, value, name, version, location, problem))
         found = True
     if not found:
-        seen_group = any(ep.group.startswith(prefix) for ep in declared)
+        seen_group = any(group.startswith(prefix) for group, _, _ in declared)
         if "[" + prefix in text and not seen_group:
             problems.append(
                 MetadataProblem(

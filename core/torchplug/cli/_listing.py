@@ -2,55 +2,67 @@
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
-from typing import Any
 
 from .._errors import ComponentNotFoundError
-from .._info import ComponentInfo
 from .._names import did_you_mean
-from .._registry import Registry
 from ._table import render_table
+
+TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
+if TYPE_CHECKING:
+    import argparse
+    from typing import Any
+
+    from .._info import ComponentInfo
+    from .._registry import Registry
+    from .._rows import Row
 
 
 def info_json(info: ComponentInfo) -> dict[str, Any]:
     """One component as ``--json`` prints it."""
+    from .._rows import row_of
+
+    return row_json(row_of(info))
+
+
+def row_json(row: Row) -> dict[str, Any]:
+    """One row of `list` as ``--json`` prints it."""
+    category, name, status, providers, aliases, _, problem, _, settled_by = row
+    chosen = providers[0] if status in ("ok", "broken") else (None, None, None, None)
     return {
-        "category": info.category,
-        "name": info.name,
-        "distribution": info.distribution,
-        "version": info.version,
-        "target": info.target,
-        "status": info.status,
-        "aliases": list(info.aliases),
-        "problem": info.problem,
-        "settled_by": info.settled_by,
-        "providers": [
-            {"distribution": p.distribution, "version": p.version, "target": p.target}
-            for p in info.providers
-        ],
+        "category": category,
+        "name": name,
+        "distribution": chosen[0],
+        "version": chosen[1],
+        "target": chosen[2],
+        "status": status,
+        "aliases": list(aliases),
+        "problem": problem,
+        "settled_by": settled_by,
+        "providers": [{"distribution": d, "version": v, "target": t} for d, v, t, _ in providers],
     }
 
 
-def _provider_cells(info: ComponentInfo) -> list[str]:
-    if info.provider is not None:
-        p = info.provider
-        return [p.distribution or "(local)", p.version or "", p.target]
+def _provider_cells(row: Row) -> list[str]:
+    providers = row[3]
+    if row[2] in ("ok", "broken"):
+        distribution, version, target, _ = providers[0]
+        return [distribution or "(local)", version or "", target]
     return [
-        ", ".join(p.distribution or "(local)" for p in info.providers),
-        ", ".join(p.version or "" for p in info.providers),
-        ", ".join(p.target for p in info.providers),
+        ", ".join(d or "(local)" for d, _, _, _ in providers),
+        ", ".join(v or "" for _, v, _, _ in providers),
+        ", ".join(t for _, _, t, _ in providers),
     ]
 
 
-def _status(info: ComponentInfo) -> str:
+def _status(row: Row) -> str:
     """``ok``, or ``ok (preferred)`` / ``ok (equivalent)`` when several providers were settled."""
-    if info.status != "ok" or not info.settled_by:
-        return info.status
-    if info.preferred:
+    status, preferred, settled_by = row[2], row[7], row[8]
+    if status != "ok" or not settled_by:
+        return status
+    if preferred:
         return "ok (preferred)"
-    return "ok (equivalent)" if info.settled_by.startswith("equivalence") else "ok (settled)"
+    return "ok (equivalent)" if settled_by.startswith("equivalence") else "ok (settled)"
 
 
 #: On a terminal, the rows that need a look stand out; ``ok`` stays plain.
@@ -94,35 +106,31 @@ def _is_category(registry: Registry, name: str) -> bool:
     return True
 
 
-def _selected(
-    registry: Registry, categories: list[str], patterns: list[str]
-) -> list[ComponentInfo]:
+def _selected(registry: Registry, categories: list[str], patterns: list[str]) -> list[Row]:
     """`list`'s rows: the named categories (default: all), then those matching any pattern.
 
     A pattern containing '/' is matched against ``category/name``, any other against the name
     alone; matching is case-sensitive (`fnmatch.fnmatchcase`) on every platform.
     """
-    from fnmatch import fnmatchcase
-
     if categories:
-        infos = [i for c in categories for i in registry.entries(c)]
+        rows = [row for c in categories for row in registry._rows(c)]
     else:
-        infos = registry.entries()
+        rows = registry._rows()
     if patterns:
-        infos = [
-            i
-            for i in infos
-            if any(
-                fnmatchcase(f"{i.category}/{i.name}" if "/" in p else i.name, p) for p in patterns
-            )
+        from fnmatch import fnmatchcase
+
+        rows = [
+            row
+            for row in rows
+            if any(fnmatchcase(f"{row[0]}/{row[1]}" if "/" in p else row[1], p) for p in patterns)
         ]
-    return sorted(infos, key=lambda i: (i.category, i.name))
+    return sorted(rows, key=lambda row: (row[0], row[1]))
 
 
 def _nothing_matches(registry: Registry, patterns: list[str]) -> str:
     """What `list` says when no row matches: the patterns, and a category or name they resemble."""
     hints = [
-        did_you_mean(p, [*registry.categories(), *{i.name for i in registry.entries()}])
+        did_you_mean(p, [*registry.categories(), *{row[1] for row in registry._rows()}])
         for p in patterns
         if _GLOB.isdisjoint(p) and "/" not in p
     ]
@@ -173,29 +181,29 @@ class List:
 
     def run(self, registry: Registry, args: argparse.Namespace) -> int:
         categories, patterns = _terms(registry, args)
-        infos = _selected(registry, categories, patterns)
+        rows = _selected(registry, categories, patterns)
         if args.json:
-            print(json.dumps([info_json(i) for i in infos], indent=2))
+            import json
+
+            print(json.dumps([row_json(row) for row in rows], indent=2))
             return 0
-        if not infos and patterns:
+        if not rows and patterns:
             print(_nothing_matches(registry, patterns))
             return 0
-        if not infos:
+        if not rows:
             what = f"{' or '.join(categories)} components" if categories else "components"
             print(f"No {what} installed. Install a pack, e.g. pip install torchplug-torch.")
             return 0
-        rows = [[i.category, i.name, *_provider_cells(i), _status(i)] for i in infos]
+        cells = [[row[0], row[1], *_provider_cells(row), _status(row)] for row in rows]
         header = ["CATEGORY", "NAME", "DISTRIBUTION", "VERSION", "TARGET", "STATUS"]
-        print(render_table(rows, header, optional=["TARGET", "VERSION"], colour=_status_style))
-        for info in infos:
-            if info.status != "ok" and info.problem:
+        print(render_table(cells, header, optional=["TARGET", "VERSION"], colour=_status_style))
+        for category, name, status, providers, _, _, problem, _, settled_by in rows:
+            if status != "ok" and problem:
+                print(f"{status}: {category} {name!r}: {problem}", file=sys.stderr)
+            elif settled_by:
+                chosen = (providers[0][0] if status in ("ok", "broken") else None) or "(local)"
                 print(
-                    f"{info.status}: {info.category} {info.name!r}: {info.problem}", file=sys.stderr
-                )
-            elif info.settled_by:
-                chosen = info.distribution or "(local)"
-                print(
-                    f"settled: {info.category} {info.name!r} -> {chosen}, by {info.settled_by}",
+                    f"settled: {category} {name!r} -> {chosen}, by {settled_by}",
                     file=sys.stderr,
                 )
         return 0
@@ -218,6 +226,8 @@ class Plugins:
     def run(self, registry: Registry, args: argparse.Namespace) -> int:
         dists = registry.distributions()
         if args.json:
+            import json
+
             payload = [
                 {
                     "distribution": d.name,

@@ -9,18 +9,18 @@ pack and never stops the others. Errors go to stderr as one paragraph with exit 
 
 from __future__ import annotations
 
-import argparse
-import inspect
 import sys
-import warnings
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
 
 from .. import _env
 from .._errors import TorchplugError
 from .._names import did_you_mean
 
+TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
 if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+    from typing import Any
+
     from .._loading import Provider
     from .._registry import Registry
 
@@ -43,6 +43,8 @@ class CommandLineError(TorchplugError):
 
 
 def _global_parser() -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="torchplug",
         description="Discover, inspect and check the torchplug components of installed packs.",
@@ -66,7 +68,7 @@ def _global_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_prefer(parser: argparse.ArgumentParser) -> None:
+def _add_prefer(parser: Any) -> None:
     parser.add_argument(
         "--prefer",
         action="append",
@@ -174,6 +176,9 @@ def help_text() -> str:
 
 def command_parser(name: str, command: Any) -> argparse.ArgumentParser:
     """The parser of one loaded command: its docstring is the description, an example included."""
+    import argparse
+    import inspect
+
     parser = argparse.ArgumentParser(
         prog=f"torchplug {name}",
         description=inspect.cleandoc(type(command).__doc__ or ""),
@@ -194,7 +199,44 @@ def load_command(name: str) -> Any:
     return _load(commands_from, name, commands[name])
 
 
+def _quick(argv: list[str], registry: Registry | None) -> int | None:
+    """Run a line of a command and positional arguments only, without argparse (see
+    `_quickargs`); None when argparse is needed after all."""
+    if not argv or any(arg.startswith("-") for arg in argv):
+        return None
+    from ._quickargs import QuickParser
+
+    command = load_command(argv[0])
+    parser = QuickParser()
+    command.add_arguments(parser)
+    if not parser.has_option("prefer"):
+        parser.set_defaults(prefer=[])
+    arguments = parser.parse(argv[1:])
+    if arguments is None:
+        return None
+    if registry is None:
+        registry = _registry_for("torchplug")
+    if not type(command).__module__.startswith(__package__ + "."):
+        _show_deprecations()  # the core's own commands resolve no name: they never warn
+    _apply_preferences(registry, arguments.prefer)
+    return int(command.run(registry, arguments))
+
+
+def _show_deprecations() -> None:
+    """A deprecated component name in a config must be seen by the person running it. (The
+    filter matches the message, which imports `re`: a listing does without.)"""
+    import warnings
+
+    warnings.filterwarnings(
+        "default", message=r".* is deprecated; use ", category=DeprecationWarning
+    )
+
+
 def _run(argv: list[str], registry: Registry | None) -> int:
+    status = _quick(argv, registry)
+    if status is not None:
+        return status
+    _show_deprecations()
     parser = _global_parser()
     options = parser.parse_args(argv)
     if options.version:
@@ -214,10 +256,6 @@ def _run(argv: list[str], registry: Registry | None) -> int:
 def main(argv: Sequence[str] | None = None, registry: Registry | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
-    # A deprecated component name in a config must be seen by the person running it.
-    warnings.filterwarnings(
-        "default", message=r".* is deprecated; use ", category=DeprecationWarning
-    )
     show_traceback = "--traceback" in args[: _command_position(args)] or _env.flag(
         _env.TRACEBACK, default=False
     )

@@ -8,11 +8,12 @@ cannot see what a cut removed, and a pipe has no width to fit. ``--json`` is the
 from __future__ import annotations
 
 import os
-import re
-import shutil
 import sys
-from collections.abc import Callable, Iterable, Sequence
-from typing import TextIO
+
+TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+    from typing import TextIO
 
 #: SGR codes of the styles a `render_table` colour function may name.
 STYLES = {
@@ -25,7 +26,8 @@ STYLES = {
     "bold red": "1;31",
 }
 
-_SGR = re.compile(r"\x1b\[[0-9;]*m")
+#: An SGR escape sequence (compiled on first use: `re` costs more to import than a listing).
+_SGR = r"\x1b\[[0-9;]*m"
 
 #: An optional column is truncated to fit rather than dropped only if this many characters remain.
 _MIN_KEPT = 12
@@ -68,14 +70,18 @@ def render_table(
     on a terminal, and never with NO_COLOR set (https://no-color.org) or TERM=dumb.
     """
     stream = sys.stdout if stream is None else stream
-    table = [list(header), *(list(map(str, r)) for r in rows)]
     if width is None and is_terminal(stream):
+        import shutil
+
         width = shutil.get_terminal_size().columns
+    styled = colour if colour is not None and colour_allowed(stream) else None
+    if width is None and styled is None:
+        return _plain(rows, header)
+    table = [list(header), *(list(map(str, r)) for r in rows)]
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
     kept = list(range(len(header)))
     if width is not None:
         kept = _fit(widths, list(header), [header.index(c) for c in optional if c in header], width)
-    styled = colour if colour is not None and colour_allowed(stream) else None
     ellipsis = _ellipsis(stream)
     lines = []
     for number, row in enumerate(table):
@@ -89,6 +95,17 @@ def render_table(
     lines.insert(1, "  ".join("-" * widths[i] for i in kept))
     if width is not None:  # columns can shrink no further: cut the lines themselves
         lines = [_cut_line(line, width, ellipsis) for line in lines]
+    return "\n".join(lines)
+
+
+def _plain(rows: Iterable[Sequence[str]], header: Sequence[str]) -> str:
+    """Every cell whole and plain, for a pipe or a file: the same table, made a line at a time by
+    one formatting operation rather than a cell at a time (listings run to ten thousand rows)."""
+    table = [tuple(header), *(tuple(map(str, r)) for r in rows)]
+    widths = [max(map(len, column)) for column in zip(*table, strict=True)]
+    line = "  ".join(f"%-{w}s" for w in widths[:-1]) + "  %s" if len(widths) > 1 else "%s"
+    lines = [(line % row).rstrip() for row in table]
+    lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
 
@@ -135,5 +152,7 @@ def _cut(text: str, width: int, ellipsis: str) -> str:
 
 def _cut_line(line: str, width: int, ellipsis: str) -> str:
     """`line` if it fits in `width`; else its text, uncoloured, cut with an ellipsis."""
-    plain = _SGR.sub("", line)
+    import re
+
+    plain = re.sub(_SGR, "", line)
     return line if len(plain) <= width else _cut(plain, width, ellipsis)

@@ -1,0 +1,87 @@
+"""What `Registry.entries` and ``torchplug list`` show of every name: rows straight from the index.
+
+Above the catalog, below the registry. Listing ten thousand names must not make ten thousand
+sources, providers and records: a name with one enabled installed provider, no local registration
+and no remembered failure (nearly every name) becomes its row from the stored entry as it is; any
+other name is described as `Registry.info` describes it. A row is the fields of a `ComponentInfo`
+in order, its providers as ``(distribution, version, target, location)`` tuples.
+"""
+
+from __future__ import annotations
+
+from ._metadata import parse_target, target_problem
+
+TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
+if TYPE_CHECKING:
+    from ._catalog import Catalog
+    from ._info import ComponentInfo
+
+    ProviderCells = tuple[str | None, str | None, str, str | None]
+    #: category, name, status, providers, aliases, loaded, problem, preferred, settled_by
+    Row = tuple[
+        str,
+        str,
+        str,
+        tuple[ProviderCells, ...],
+        tuple[str, ...],
+        bool,
+        str | None,
+        str | None,
+        str | None,
+    ]
+
+
+def rows(catalog: Catalog, category: str) -> list[Row]:
+    """One row per installed or local name of `category`, disabled and conflicted ones too."""
+    local = catalog.local.get(category, {})
+    disabled = catalog.disabled
+    sources = catalog.sources
+    found: list[Row] = []
+    entries = catalog.tables.entries(category)
+    for name, provided in entries.items():
+        if len(provided) == 1 and name not in local and provided[0][1] not in disabled:
+            value, distribution, version, location, names = provided[0]
+            parsed = parse_target(value)
+            if parsed is None:
+                target, problem = value.strip(), target_problem(value)
+            else:
+                target = f"{parsed[0]}:{parsed[1]}" if parsed[1] else parsed[0]
+                problem = None
+            loaded = False
+            source = sources.get((category, distribution, version, location, value))
+            if source is not None:  # made earlier: it may be loaded, or remember a failure
+                problem, loaded = source.static_problem, source.loaded
+            aliases = tuple(n for n in names if n != name)
+            status = "broken" if problem else "ok"
+            cells = ((distribution, version, target, location),)
+            found.append((category, name, status, cells, aliases, loaded, problem, None, None))
+        else:
+            found.append(row_of(catalog.describe(category, name)))
+    found.extend(row_of(catalog.describe(category, n)) for n in local if n not in entries)
+    return found
+
+
+def row_of(info: ComponentInfo) -> Row:
+    cells = tuple((p.distribution, p.version, p.target, p.location) for p in info.providers)
+    return (
+        info.category,
+        info.name,
+        info.status,
+        cells,
+        info.aliases,
+        info.loaded,
+        info.problem,
+        info.preferred,
+        info.settled_by,
+    )
+
+
+def info_of(row: Row) -> ComponentInfo:
+    from ._info import ComponentInfo
+    from ._loading import Provider
+
+    category, name, status, cells, aliases, loaded, problem, preferred, settled_by = row
+    providers = tuple(Provider(*cell) for cell in cells)
+    return ComponentInfo(
+        category, name, status, providers, aliases, loaded, problem, preferred, settled_by
+    )
