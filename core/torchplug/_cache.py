@@ -29,7 +29,7 @@ import marshal
 import os
 import sys
 
-from . import _env, _stamp
+from . import _settings, _stamp
 from ._metadata import InstalledDistribution, MetadataProblem, declared_entries, folder_name
 
 TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
@@ -56,7 +56,7 @@ class Damaged(Exception):
 
 def enabled() -> bool:
     """False when TORCHPLUG_CACHE turns the cache off."""
-    return _env.flag(_env.CACHE, default=True)
+    return _settings.flag(_settings.CACHE, default=True)
 
 
 def directory() -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import _thread  # `threading` costs milliseconds to import; its locks are these
 
-from . import _env
+from . import _settings
 from ._errors import ComponentNotFoundError, DuplicateComponentError
 from ._index import Installed
 from ._loading import Provider, Source, forget_failures, importing_now
@@ -48,7 +48,7 @@ class Catalog:
         hot: dict[str, dict[str, Any]],
     ) -> None:
         self.namespace = namespace
-        self._settings = settings  # read TORCHPLUG_PREFER and the settings files at the scan
+        self._reads_settings = settings  # TORCHPLUG_PREFER and the settings files, at the scan
         self.lock = _thread.RLock()
         self._autoload = autoload  # None: follow TORCHPLUG_AUTOLOAD
         self._disabled_by_api = {normalize_distribution(d) for d in disabled}
@@ -122,16 +122,16 @@ class Catalog:
 
     def _scan(self, refresh: bool) -> None:
         autoload = (
-            _env.flag(_env.AUTOLOAD, default=True) if self._autoload is None else self._autoload
+            _settings.flag(_settings.AUTOLOAD, default=True)
+            if self._autoload is None
+            else self._autoload
         )
         self._disabled_by_env = frozenset(
-            normalize_distribution(d) for d in _env.names(_env.DISABLE)
+            normalize_distribution(d) for d in _settings.names(_settings.DISABLE)
         )
         self.disabled = frozenset(self._disabled_by_api | self._disabled_by_env)
-        if self._settings:
-            from ._settings import preference_rules
-
-            rules = preference_rules()
+        if self._reads_settings:
+            rules = _settings.preference_rules()
             if rules or self._preferences is not None:
                 for level in ("env", "project", "user"):
                     self.preferences.remove(level=level)

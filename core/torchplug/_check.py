@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from functools import partial
 
-from . import _env
+from . import _settings
 from ._errors import TorchplugError
-from ._loading import DEFAULT_IMPORT_TIMEOUT, Source, describe_entry, run_within
+from ._loading import DEFAULT_IMPORT_TIMEOUT, Source, run_within
+from ._metadata import describe_entry
 from ._report import CheckReport, Finding
 from ._resolution import conflict_fixes
 
@@ -82,7 +83,7 @@ def _metadata_findings(catalog: Catalog) -> list[Finding]:
             + (f" [{problem.entry_point}]" if problem.entry_point else ""),
             problem.hint
             or "Fix the distribution's entry points (its pyproject) and reinstall it, "
-            f"or block it with {_env.DISABLE}.",
+            f"or block it with {_settings.DISABLE}.",
             location=problem.location,
         )
         for problem in catalog.tables.problems()
@@ -197,7 +198,7 @@ def _failure_findings(catalog: Catalog, failed: list[tuple[str, str, Source]]) -
                 f"{source.static_problem}",
                 (blame.fix([distribution or ""]) + " " if blame is not None else "")
                 + f"Fix {describe_entry(record, catalog.namespace)} in {distribution} and "
-                f"reinstall it, or block it with {_env.DISABLE}={distribution}.",
+                f"reinstall it, or block it with {_settings.DISABLE}={distribution}.",
                 category,
                 name,
                 (source.provider,),
@@ -237,7 +238,7 @@ def _command_findings(catalog: Catalog, depth: _Deep | None) -> list[Finding]:
                     "error",
                     f"command {name!r} is provided by {len(sources)} distributions",
                     "Uninstall one, or block one with "
-                    f"{_env.DISABLE}={sources[-1].provider.distribution}.",
+                    f"{_settings.DISABLE}={sources[-1].provider.distribution}.",
                     "commands",
                     name,
                     tuple(s.provider for s in sources),
@@ -316,7 +317,7 @@ def _hook_findings(catalog: Catalog, depth: _Deep) -> list[Finding]:
             "timeout" if plugin in timed_out else "broken",
             "error",
             f"hook plugin {plugin} cannot be loaded: {why}",
-            f"Fix or reinstall {plugin.split(':')[0]}, or block it with {_env.DISABLE}.",
+            f"Fix or reinstall {plugin.split(':')[0]}, or block it with {_settings.DISABLE}.",
             "hooks",
             plugin.split(":", 1)[1],
         )
@@ -348,7 +349,7 @@ def _takeover_findings(catalog: Catalog) -> list[Finding]:
                     f"in this process by {source.provider.target}, which {by.describe()} "
                     "registered with override=True while it was being imported",
                     f"If you did not mean to use it, uninstall {by.distribution} or block it "
-                    f"with {_env.DISABLE}={by.distribution}. The replaced provider stays "
+                    f"with {_settings.DISABLE}={by.distribution}. The replaced provider stays "
                     f'reachable by its qualified name, "{victims[0].distribution}:{name}".',
                     category,
                     name,

@@ -15,43 +15,29 @@ from __future__ import annotations
 import _thread
 import sys
 
-from ._containment import (
-    CtrlC,
-    RefusedImport,
-    contained,
-    forget_refusals,
-    refuse_reimport,
-    what_it_did,
-)
-from ._errors import CircularImportError, PluginLoadError
-from ._inflight import (
-    DEFAULT_IMPORT_TIMEOUT,
-    forget_hung,
-    hung,
-    hung_reason,
-    importing_now,
-    initializing,
-    mark_hung,
-    run_within,
-)
+from ._containment import CtrlC, contained, forget_refusals, what_it_did
+from ._errors import PluginLoadError
 from ._locks import CycleLock, LockCycle
 from ._metadata import EntryRecord, split_target
 from ._record import Record
+from ._settings import DEFAULT_IMPORT_TIMEOUT
 
 TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
 if TYPE_CHECKING:
-    from typing import Any
+    from collections.abc import Callable
+    from typing import Any, Protocol
 
     from ._blame import Blame
+
+    class Abandonable(Protocol):
+        def abandon(self, why: str) -> None: ...
+
 
 __all__ = [
     "DEFAULT_IMPORT_TIMEOUT",
     "Provider",
     "Source",
-    "describe_entry",
     "forget_failures",
-    "import_contained",
-    "import_target",
     "importing_now",
     "run_within",
 ]
@@ -105,11 +91,6 @@ class Provider(Record):
         if self.distribution is None:
             return f"local registration ({self.target})"
         return f"{self.distribution} {self.version} ({self.target})"
-
-
-def describe_entry(record: EntryRecord, namespace: str) -> str:
-    """``[torchplug.optimizer] lion = pack.optim:build_lion`` — how a pack author wrote it."""
-    return f"[{namespace}.{record.category}] {record.name} = {record.value}"
 
 
 class Source:
@@ -221,7 +202,10 @@ class Source:
         if hung(module):  # its module is stuck in an import nobody waits for any more
             self._abandoned = self._abandoned or hung_reason(module)
         if self._abandoned is not None and (lock.owner is not None or hung(module)):
-            raise self._never_finished(category, name, namespace)
+            from ._failures import never_finished_error
+
+            why = self._abandoned or hung_reason(module)
+            raise never_finished_error(record, category, name, namespace, why)
         try:
             lock.acquire()
         except LockCycle as cycle:
@@ -251,12 +235,16 @@ class Source:
         except BaseException as exc:
             if ctrl_c.pressed:
                 raise  # the user's Ctrl-C stops the program; nothing about the plugin is learnt
+            from ._failures import circular_error, load_error  # a failure is rare: on need
+
             if initializing(module):
                 # Its module is still being imported further up (a cycle through Python's own
                 # imports): this import did not fail, it came too early. Not remembered.
                 cycle = f"{self.label} -> module {module!r}, still being imported"
-                raise self._circular(category, name, namespace, cycle) from exc
-            self._error = self._load_error(category, name, namespace, exc)
+                raise circular_error(record, category, name, namespace, cycle) from exc
+            self._error, self._problem, self._blame = load_error(
+                record, category, name, namespace, exc
+            )
             raise self._error from exc
 
     def _partial(self, category: str, name: str, namespace: str, cycle: list[str]) -> Any:
@@ -274,96 +262,9 @@ class Source:
                 break
         if obj is not None and obj is not _MISSING:
             return obj
-        raise self._circular(category, name, namespace, " -> ".join(cycle))
+        from ._failures import circular_error
 
-    def _circular(
-        self, category: str, name: str, namespace: str, cycle: str
-    ) -> CircularImportError:
-        record = self.record
-        assert record is not None
-        return CircularImportError(
-            f"Cannot load {category} {name!r} from distribution {record.distribution} "
-            f"{record.version}, entry point {describe_entry(record, namespace)}: "
-            f"{_cycle_text(cycle)}",
-            category=category,
-            name=name,
-            distribution=record.distribution,
-            cycle=cycle,
-        )
-
-    def _never_finished(self, category: str, name: str, namespace: str) -> PluginLoadError:
-        record = self.record
-        assert record is not None
-        why = self._abandoned or hung_reason(_module_of(record.value))
-        return PluginLoadError(
-            f"Cannot load {category} {name!r} from distribution {record.distribution} "
-            f"{record.version}, entry point {describe_entry(record, namespace)}: {why}. Fix that "
-            f"distribution, or block it with TORCHPLUG_DISABLE={record.distribution}.",
-            category=category,
-            name=name,
-            distribution=record.distribution,
-        )
-
-    def _load_error(
-        self, category: str, name: str, namespace: str, exc: BaseException
-    ) -> PluginLoadError:
-        record = self.record
-        assert record is not None
-        what = what_it_did(exc)
-        found = exc.blame if isinstance(exc, RefusedImport) else _blame(exc, record)
-        if isinstance(exc, CircularImportError):
-            found = None
-        elif found is not None and not isinstance(exc, RefusedImport):
-            found = found.with_failure(what)
-        self._blame = found
-        entry = describe_entry(record, namespace)
-        start = (
-            f"Cannot load {category} {name!r} from distribution {record.distribution} "
-            f"{record.version}, entry point {entry}: "
-        )
-        if isinstance(exc, CircularImportError):  # its module failed on a cycle: remembered
-            self._problem = _cycle_text(exc.cycle)
-            message = start + self._problem
-        elif found is None:
-            self._problem = what
-            message = (
-                f"{start}{what.rstrip('.')}. Fix or reinstall that distribution, or block it "
-                f"with TORCHPLUG_DISABLE={record.distribution}."
-            )
-        else:
-            self._problem = f"{found.explain()}: {what}"
-            message = (
-                f"{start}{found.explain()}: {what.rstrip('.')}. {found.fix([record.distribution])}"
-            )
-            if found.dependency is not None and not isinstance(exc, RefusedImport):
-                refuse_reimport(found.dependency, found, what)
-        error = PluginLoadError(
-            message,
-            category=category,
-            name=name,
-            distribution=record.distribution,
-            culprit=found.culprit if found and found.culprit else record.distribution,
-            dependency=found.dependency if found else None,
-        )
-        error.__cause__ = exc
-        return error
-
-
-def _cycle_text(cycle: str) -> str:
-    return (
-        f"circular import among plugins ({cycle}): a plugin is needed while it is itself being "
-        "imported. Move the registry.get(...) that needs it from the module's top level into the "
-        "function that uses it, or define what is needed before that call."
-    )
-
-
-def _blame(exc: BaseException, record: EntryRecord) -> Blame | None:
-    try:
-        from ._blame import blame  # deferred: only a failed import needs it
-
-        return blame(exc, record.distribution, _module_of(record.value))
-    except Exception:  # explaining a failure must never replace it with another
-        return None
+        raise circular_error(self.record, category, name, namespace, " -> ".join(cycle))
 
 
 def _module_of(value: str) -> str:
@@ -403,7 +304,87 @@ def import_contained(value: str) -> Any:
 def forget_failures() -> None:
     """Allow failed dependencies to be imported again (a registry's `refresh`)."""
     forget_refusals()
-    forget_hung()
+    _hung_modules.clear()
     blame = sys.modules.get(f"{__package__}._blame")
     if blame is not None:  # nothing was blamed in a process that never imported it
         blame.forget()
+
+
+# ----------------------------------------------------------------------------- imports in progress
+# Each thread keeps the stack of sources it is importing (a module that registers its own
+# component while it is imported is recognised by it, and a cycle is found in it). A deep check
+# runs each import in a worker thread with a time limit; an import still running then is
+# abandoned, and its module remembered as hung, so that later loads fail at once instead of
+# waiting for it too.
+
+# The sources this thread is importing right now, innermost last.
+_importing = _thread._local()
+# The import stacks of the threads `run_within` started, so that a hung one can be abandoned.
+_workers: dict[int, list[Any]] = {}
+# Modules whose import a deep check stopped waiting for: loading them again would wait as well.
+_hung_modules: dict[str, str] = {}
+
+
+def importing_now() -> list[Any]:
+    """The sources whose import is in progress on this thread, innermost last."""
+    stack: list[Any] | None = getattr(_importing, "stack", None)
+    if stack is None:
+        stack = _importing.stack = []
+    return stack
+
+
+def initializing(module: str) -> bool:
+    """True while `module` (or a package above it) is in the middle of its own import."""
+    parts = module.split(".")
+    for depth in range(len(parts), 0, -1):
+        found = sys.modules.get(".".join(parts[:depth]))
+        if getattr(getattr(found, "__spec__", None), "_initializing", False):
+            return True
+    return False
+
+
+def mark_hung(module: str, why: str) -> None:
+    """Remember that nobody waits for the import of `module` any more, and why."""
+    _hung_modules[module] = why
+
+
+def hung(module: str) -> str | None:
+    """Why nobody waits for `module`, while its import is still running; else None."""
+    why = _hung_modules.get(module)
+    return why if why is not None and initializing(module) else None
+
+
+def hung_reason(module: str) -> str:
+    return _hung_modules.get(module, "")
+
+
+def run_within(work: Callable[[], object], seconds: float | None, why: str) -> bool:
+    """Run `work` in a daemon thread and wait at most `seconds` (None: no limit) for it.
+
+    If it is still running then, every plugin import it is stuck in is abandoned with `why`: a
+    later load of those plugins fails at once instead of waiting too, and the thread is left to
+    end when it may (being a daemon, it never keeps the process alive). Returns whether `work` ended.
+    """
+    if seconds is None:
+        work()
+        return True
+    import threading
+
+    def worker() -> None:
+        _workers[threading.get_ident()] = importing_now()
+        try:
+            work()
+        except BaseException:  # contained loads raise nothing else; a real Ctrl-C: see below
+            pass  # a real Ctrl-C reaches the main thread, which is waiting in join()
+        finally:
+            _workers.pop(threading.get_ident(), None)
+
+    thread = threading.Thread(target=worker, name="torchplug-deep-check", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if not thread.is_alive():
+        return True
+    stuck: list[Abandonable] = list(_workers.get(thread.ident or 0, ()))
+    for source in stuck:
+        source.abandon(why)
+    return False

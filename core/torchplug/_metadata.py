@@ -198,6 +198,11 @@ def parse_target(value: str) -> tuple[str, str | None] | None:
     return (module, attr) if i == end else None
 
 
+def describe_entry(record: EntryRecord, namespace: str) -> str:
+    """``[torchplug.optimizer] lion = pack.optim:build_lion`` — how a pack author wrote it."""
+    return f"[{namespace}.{record.category}] {record.name} = {record.value}"
+
+
 def target_problem(value: str) -> str | None:
     """Why an entry-point value cannot name an importable object, or None when it can."""
     if parse_target(value) is None:

@@ -17,7 +17,6 @@ from ._errors import (
     ConfigError,
     TorchplugError,
 )
-from ._inflight import DEFAULT_IMPORT_TIMEOUT
 from ._names import (
     check_category,
     check_component,
@@ -25,6 +24,7 @@ from ._names import (
     not_found_hint,
     split_qualified,
 )
+from ._settings import DEFAULT_IMPORT_TIMEOUT
 
 TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
 if not TYPE_CHECKING:

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import os
 
-from . import _env
+from . import _settings
 from ._errors import (
     ComponentDisabledError,
     ComponentNotFoundError,
     DuplicateComponentError,
     TorchplugError,
 )
-from ._loading import Provider, Source, describe_entry
+from ._loading import Provider, Source
+from ._metadata import describe_entry
 from ._names import normalize_distribution, split_qualified
 
 TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
@@ -222,7 +223,7 @@ def conflict_fixes(category: str, name: str, providers: Sequence[Provider]) -> l
     if len(distributions) < len(providers):
         return [
             f"{first} declares the name twice with different targets: fix its entry points, "
-            f"or block it with {_env.DISABLE}={first}."
+            f"or block it with {_settings.DISABLE}={first}."
         ]
     qualified = " or ".join(f'"{d}:{name}"' for d in distributions)
     return [
@@ -234,7 +235,7 @@ def conflict_fixes(category: str, name: str, providers: Sequence[Provider]) -> l
         f"  in a config, a qualified name: type = {qualified};",
         f'  in code, registry.prefer("{category}", "{name}", "{first}") or a '
         "torchplug_resolve_conflict hook;",
-        f"  or uninstall one, or block it with {_env.DISABLE}={last}.",
+        f"  or uninstall one, or block it with {_settings.DISABLE}={last}.",
     ]
 
 
@@ -242,8 +243,8 @@ def disabled_error(category: str, name: str, sources: Sequence[Source]) -> Compo
     blocked = sorted({s.provider.distribution or "" for s in sources})
     return ComponentDisabledError(
         f"{category} {name!r} is provided only by disabled distribution(s) "
-        f"{', '.join(blocked)}. Remove them from {_env.DISABLE} (now "
-        f"{os.environ.get(_env.DISABLE, '')!r}) or call registry.enable(...).",
+        f"{', '.join(blocked)}. Remove them from {_settings.DISABLE} (now "
+        f"{os.environ.get(_settings.DISABLE, '')!r}) or call registry.enable(...).",
         category=category,
         name=name,
     )

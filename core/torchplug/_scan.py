@@ -11,7 +11,6 @@ import os
 import sys
 from pathlib import Path
 
-from ._env import DISABLE as _DISABLE
 from ._metadata import (
     EntryRecord,
     InstalledDistribution,
@@ -22,6 +21,7 @@ from ._metadata import (
     target_problem,
 )
 from ._names import normalize_distribution
+from ._settings import DISABLE as _DISABLE
 
 #: The type of a distribution's folder on disk, as importlib-metadata makes it.
 _PATH_TYPE = type(Path())

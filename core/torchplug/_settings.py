@@ -1,9 +1,13 @@
-"""The user's settings outside any command line: TORCHPLUG_PREFER, the project's file, the user's file.
+"""The user's settings outside any command line: environment variables, the project's file, the
+user's file.
 
-The project's settings are the nearest ``torchplug.toml`` (table ``[prefer]``) or ``pyproject.toml``
-with a ``[tool.torchplug]`` table, found walking up from the working directory as pytest and ruff
-find theirs; the user's are ``$XDG_CONFIG_HOME/torchplug/config.toml``. Read when a registry first
-needs them, never at ``import torchplug``; anything malformed is a `ConfigError` naming the file.
+Just above the bottom layer: the environment variables torchplug reads are named and parsed here,
+each in one place. The project's settings are the nearest ``torchplug.toml`` (table ``[prefer]``)
+or ``pyproject.toml`` with a ``[tool.torchplug]`` table, found walking up from the working
+directory as pytest and ruff find theirs; the user's are ``$XDG_CONFIG_HOME/torchplug/config.toml``.
+Read when a registry first needs them (variables at each scan, so that a test or a launcher can set
+them after importing), never at ``import torchplug``; anything malformed is a `ConfigError` naming
+the file.
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ from __future__ import annotations
 import os
 import sys
 
-from . import _env
 from ._errors import ConfigError
 
 TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
@@ -20,6 +23,40 @@ if TYPE_CHECKING:
     from typing import Any
 
     from ._preferences import PreferenceRule
+
+#: Comma-separated distributions whose entry points are never imported.
+DISABLE = "TORCHPLUG_DISABLE"
+#: "0" turns entry-point discovery off: only local registrations exist.
+AUTOLOAD = "TORCHPLUG_AUTOLOAD"
+#: "0" turns the on-disk scan cache off.
+CACHE = "TORCHPLUG_CACHE"
+#: Preferences among providers: "PATTERN=DIST[,DIST...];PATTERN=DIST", e.g. "optimizer.*=torchplug-torch".
+PREFER = "TORCHPLUG_PREFER"
+#: "1" makes the command line show the Python traceback of an error.
+TRACEBACK = "TORCHPLUG_TRACEBACK"
+
+_FALSE = frozenset({"0", "false", "no", "off"})
+_TRUE = frozenset({"1", "true", "yes", "on"})
+
+
+def flag(name: str, default: bool) -> bool:
+    """A yes/no variable: ``0/false/no/off`` and ``1/true/yes/on`` in any case; else `default`."""
+    value = os.environ.get(name, "").strip().lower()
+    if value in _FALSE:
+        return False
+    if value in _TRUE:
+        return True
+    return default
+
+
+def names(name: str) -> list[str]:
+    """A comma-separated list variable, blanks dropped."""
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
+#: How long a deep check waits for one plugin's import, in seconds (``check --deep --timeout``).
+#: A generous bound: importing torch takes seconds, a plugin compiling kernels at import longer.
+DEFAULT_IMPORT_TIMEOUT = 60.0
 
 #: The keys a settings table may hold: ``entry-points`` is a pack author's, read by
 #: ``torchplug entry-points``.
@@ -128,12 +165,12 @@ def _file_rules(file: str | Path, where: str, level: str) -> list[PreferenceRule
 def preference_rules() -> list[PreferenceRule]:
     """The rules of TORCHPLUG_PREFER, the project's settings and the user's settings."""
     rules: list[PreferenceRule] = []
-    raw = os.environ.get(_env.PREFER, "")
+    raw = os.environ.get(PREFER, "")
     items = [item.strip() for item in raw.split(";") if item.strip()]
     if items:
         from ._preferences import parse_assignments
 
-        rules += parse_assignments(items, _env.PREFER, "env")
+        rules += parse_assignments(items, PREFER, "env")
     found = _project_file(None)
     if found is not None:
         rules += _file_rules(*found, "project")

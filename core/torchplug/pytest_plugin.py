@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from . import _env
+from . import _settings
 from ._registry import Registry
 from .testing import FakeSite, unique_namespace
 
@@ -28,7 +28,7 @@ def torchplug_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     The scan cache is off while it runs: a test may rewrite a dist-info folder in place, which
     pip never does and the cache's validation does not look for.
     """
-    monkeypatch.setenv(_env.CACHE, "0")
+    monkeypatch.setenv(_settings.CACHE, "0")
     site = FakeSite(tmp_path / "site-packages", namespace=unique_namespace())
     site.activate()
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from .. import _cache, _env
+from .. import _cache, _settings
 from .._registry import Registry
 
 
@@ -28,7 +28,7 @@ class Cache:
             return 0
         if removed is not None:
             print(f"Removed {removed} cache file(s).")
-        status = "enabled" if state["enabled"] else f"disabled by {_env.CACHE}"
+        status = "enabled" if state["enabled"] else f"disabled by {_settings.CACHE}"
         print(f"Scan cache: {state['directory']} ({status})")
         print(f"{state['files']} file(s), {state['bytes']} bytes")
         return 0

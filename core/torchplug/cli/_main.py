@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from .. import _env
+from .. import _settings
 from .._errors import TorchplugError
 from .._names import did_you_mean
 
@@ -29,11 +29,11 @@ _ELSEWHERE = {"run": "torchplug-train", "lock": "torchplug-train"}
 
 _ENVIRONMENT = f"""\
 environment:
-  {_env.DISABLE}=dist-a,dist-b   never import these distributions' entry points
-  {_env.AUTOLOAD}=0              ignore installed packs (local registrations only)
-  {_env.CACHE}=0                 do not read or write the scan cache
-  {_env.PREFER}="P=D;P=D"        settle names several packs provide, e.g. "optimizer.*=torchplug-torch"
-  {_env.TRACEBACK}=1             show the Python traceback of an error
+  {_settings.DISABLE}=dist-a,dist-b   never import these distributions' entry points
+  {_settings.AUTOLOAD}=0              ignore installed packs (local registrations only)
+  {_settings.CACHE}=0                 do not read or write the scan cache
+  {_settings.PREFER}="P=D;P=D"        settle names several packs provide, e.g. "optimizer.*=torchplug-torch"
+  {_settings.TRACEBACK}=1             show the Python traceback of an error
   XDG_CACHE_HOME                   the scan cache lives in $XDG_CACHE_HOME/torchplug
 """
 
@@ -141,8 +141,8 @@ def _unknown(
         pack = _ELSEWHERE[name]
         if pack in registry.disabled:
             return CommandLineError(
-                f"'{name}' is a command of the {pack} pack, which {_env.DISABLE} blocks. Remove "
-                f"{pack} from {_env.DISABLE} to run it."
+                f"'{name}' is a command of the {pack} pack, which {_settings.DISABLE} blocks. Remove "
+                f"{pack} from {_settings.DISABLE} to run it."
             )
         return CommandLineError(
             f"'{name}' is a command of the {pack} pack, which is not installed. Install it with "
@@ -164,7 +164,7 @@ def _load(registry: Registry, name: str, providers: list[Provider]) -> Any:
         raise CommandLineError(
             f"the command {name!r} of {provider.describe()} is not a torchplug command: it "
             "needs the methods add_arguments(parser) and run(registry, args). Fix or reinstall "
-            f"{provider.distribution}, or block it with {_env.DISABLE}={provider.distribution}."
+            f"{provider.distribution}, or block it with {_settings.DISABLE}={provider.distribution}."
         )
     return command
 
@@ -256,8 +256,8 @@ def _run(argv: list[str], registry: Registry | None) -> int:
 def main(argv: Sequence[str] | None = None, registry: Registry | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
-    show_traceback = "--traceback" in args[: _command_position(args)] or _env.flag(
-        _env.TRACEBACK, default=False
+    show_traceback = "--traceback" in args[: _command_position(args)] or _settings.flag(
+        _settings.TRACEBACK, default=False
     )
     try:
         return _run(args, registry)

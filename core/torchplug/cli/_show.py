@@ -6,7 +6,7 @@ import argparse
 import json
 import shutil
 
-from .. import _env
+from .. import _settings
 from .._registry import Registry
 from ._listing import info_json
 from ._output import stdout_for_results
@@ -79,6 +79,8 @@ class Show:
             )
             print(f"\nprovider      {who}" + (" [disabled]" if disabled else ""))
             if disabled and args.imported:
-                print(f"note          not imported: {_env.DISABLE} blocks {provider.distribution}")
+                print(
+                    f"note          not imported: {_settings.DISABLE} blocks {provider.distribution}"
+                )
             print(reading.format(width))
         return 0
