@@ -41,16 +41,21 @@ def test_schedulers_are_stepped_by_their_convention() -> None:
 
 
 def test_optimizers_say_what_they_need() -> None:
-    pytest.importorskip("pytorch_optimizer")
-    from pytorch_optimizer import AdaHessian, ScheduleFreeAdamW
-
     lbfgs = torch.optim.LBFGS(_params())
     adamw = torch.optim.AdamW(_params())
     assert needs_closure(lbfgs) and not needs_closure(adamw)
-    assert needs_create_graph(AdaHessian(_params())) and not needs_create_graph(adamw)
-    assert has_modes(ScheduleFreeAdamW(_params())) and not has_modes(adamw)
+    assert not needs_create_graph(adamw) and not has_modes(adamw)
     adamw.torchplug_needs_closure = True  # type: ignore[attr-defined]
-    assert needs_closure(adamw)
+    adamw.torchplug_create_graph = True  # type: ignore[attr-defined]
+    assert needs_closure(adamw) and needs_create_graph(adamw)
+
+
+def test_pytorch_optimizers_hessian_and_schedule_free_ones_are_recognised() -> None:
+    pytest.importorskip("pytorch_optimizer")
+    from pytorch_optimizer import AdaHessian, ScheduleFreeAdamW
+
+    assert needs_create_graph(AdaHessian(_params()))
+    assert has_modes(ScheduleFreeAdamW(_params()))
 
 
 def test_an_optimizer_builder_asks_for_the_model_by_naming_it() -> None:
