@@ -14,7 +14,7 @@ from typing import Any
 from torchplug import Registry, TorchplugError
 
 from . import hookspecs
-from .errors import HookError
+from .errors import HookError, first_line
 
 
 def _code_of(function: Any) -> Any:
@@ -53,10 +53,10 @@ class Events:
         caller = getattr(self._hook, event)
         try:
             caller(**kwargs)
+        except HookError:
+            raise
         except Exception as exc:
             plugin = _culprit(caller, exc.__traceback__)
-            if isinstance(exc, HookError):
-                raise
             who = f"the hook plugin {plugin!r}" if plugin else "a hook plugin"
             if plugin and ":" in plugin:
                 distribution = plugin.split(":", 1)[0]
@@ -66,10 +66,9 @@ class Events:
                 )
             else:
                 fix = "Fix the plugin, or unregister it"
-            first = (str(exc).strip().splitlines() or [""])[0]
-            detail = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
-            if isinstance(exc, TorchplugError):
-                detail = first
+            detail = first_line(exc)
+            if isinstance(exc, TorchplugError):  # its message is already the paragraph
+                detail = detail.removeprefix(f"{type(exc).__name__}: ")
             raise HookError(
                 f"{who} failed in the event {event}: {detail}. {fix}; run again with "
                 "--traceback for the full traceback.",

@@ -30,7 +30,7 @@ from . import checkpoint, stepping
 from .config import TrainSettings
 from .console import Console, count
 from .distributed import barrier, largest_across_ranks
-from .errors import CheckpointError, ComponentError, describe
+from .errors import CheckpointError, ComponentError, describe, first_line
 from .events import Events
 from .groups import GroupSettings, check_options, describe_groups, param_groups, takes_model
 from .lock import Resolved, to_json
@@ -235,10 +235,9 @@ class _Loop:
             try:
                 component.load_state_dict(saved)
             except Exception as exc:
-                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
                 raise CheckpointError(
                     f"{path}: its {name} state does not fit the {name} this config builds "
-                    f"({type(exc).__name__}: {first[:300]}). Resume with the config the checkpoint "
+                    f"({first_line(exc, 300)}). Resume with the config the checkpoint "
                     "was trained with: config.toml in its run directory."
                 ) from exc
         run.step = int(state["step"])
