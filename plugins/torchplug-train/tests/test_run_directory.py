@@ -124,3 +124,20 @@ def test_tensorboard_missing_is_one_line_and_the_run_goes_on(
     assert "TensorBoard logging is off: the tensorboard package is not installed" in result.stderr
     assert "pip install 'torchplug-train[tensorboard]'" in result.stderr
     assert not (config.parent / "runs" / "tiny" / "tensorboard").exists()
+
+
+def test_a_run_that_fails_before_training_leaves_the_directory_as_it_found_it(
+    write_config, torchplug_cli, extras_site, tmp_path: Path
+) -> None:
+    broken = {"model": {"hidden": -1}}  # torch.nn.Linear refuses it when the model is built
+    new = write_config(broken, name="new")
+    failed = torchplug_cli("run", new, site=extras_site)
+    assert failed.returncode == 2 and "building the model raised" in failed.stderr
+    assert not (tmp_path / "runs" / "new").exists()  # the directory it made is gone
+
+    mine = tmp_path / "mine"  # made by the user (a mount point, or the current directory)
+    mine.mkdir()
+    config = write_config({**broken, "train": {"output_dir": "."}}, name="here")
+    failed = torchplug_cli("run", config, site=extras_site, cwd=mine)
+    assert failed.returncode == 2 and "building the model raised" in failed.stderr
+    assert mine.is_dir() and list(mine.iterdir()) == []  # kept, and empty again

@@ -86,7 +86,8 @@ def test_a_run_directory_is_never_shared(tmp_path: Path) -> None:
     base = tmp_path / "runs" / "tiny"
     claimed: list[Path] = []
     threads = [
-        threading.Thread(target=lambda: claimed.append(claim_run_directory(base))) for _ in range(8)
+        threading.Thread(target=lambda: claimed.append(claim_run_directory(base)[0]))
+        for _ in range(8)
     ]
     for thread in threads:
         thread.start()
@@ -96,7 +97,8 @@ def test_a_run_directory_is_never_shared(tmp_path: Path) -> None:
     assert sorted(p.name for p in claimed) == sorted(["tiny", *(f"tiny-{n}" for n in range(2, 9))])
     empty = tmp_path / "made-by-hand"
     empty.mkdir()
-    assert claim_run_directory(empty) == empty  # an empty directory is free
+    assert claim_run_directory(empty) == (empty, False)  # an empty directory is free
+    assert claim_run_directory(tmp_path / "new") == (tmp_path / "new", True)
 
 
 def test_set_keys_are_toml_keys() -> None:

@@ -9,11 +9,10 @@ train. torch is imported only once components are resolved (or a checkpoint is r
 from __future__ import annotations
 
 import shlex
-import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from torchplug import ConfigError, Registry, TorchplugError
 from torchplug.build import ComponentFactory
@@ -46,6 +45,9 @@ from .lock import (
     write_lock,
 )
 from .stepping import STEP_ON
+
+if TYPE_CHECKING:
+    from .trainer import TrainingRun
 
 
 @dataclass(frozen=True)
@@ -170,24 +172,23 @@ def _run(registry: Registry, options: RunOptions, out: TextIO) -> int:
                     file=out,
                 )
             return 0
-        from .trainer import choose_device
+        from .rundir import discard_run_directory
+        from .trainer import TrainingRun, choose_device
 
         device = choose_device(options.device, local_rank if distributed else None)
-        run_dir = _run_directory(options, config, settings, resolved, state, rank, distributed)
-        return _train(
-            registry,
-            options,
-            config,
-            settings,
-            factories,
-            loop,
-            resolved,
-            state,
-            (rank, world_size),
-            device,
-            run_dir,
-            out,
+        run_dir, created = _run_directory(
+            options, config, settings, resolved, state, rank, distributed
         )
+        run = TrainingRun(
+            config, options.config, settings, resolved, device, rank, world_size, run_dir=run_dir
+        )
+        try:
+            return _train(registry, run, factories, loop, state, out)
+        except BaseException:
+            if rank == 0 and state is None and run.step == 0:
+                # Nothing was trained: a run that failed while building leaves no directory.
+                discard_run_directory(run_dir, created)
+            raise
     finally:
         if distributed:
             destroy_process_group()
@@ -209,9 +210,9 @@ def _run_directory(
     state: dict[str, Any] | None,
     rank: int,
     distributed: bool,
-) -> Path:
+) -> tuple[Path, bool]:
     """Rank 0 claims a new run directory (or checks the resumed one) and writes its config and
-    lock; every rank gets its path, or the same error."""
+    lock; every rank gets its path, or the same error. True if rank 0 created the directory."""
     from .errors import RunDirectoryError
     from .rundir import (
         check_resume_directory,
@@ -222,13 +223,14 @@ def _run_directory(
     )
 
     claimed: dict[str, str] = {}
+    created = False
     if rank == 0:
         try:
             if state is not None:
                 directory = Path(state["path"]).parent
                 check_resume_directory(directory)
             else:
-                directory = claim_run_directory(settings.output_dir)
+                directory, created = claim_run_directory(settings.output_dir)
             run_config = resolved_config(config, settings, settings.output_dir)
             write_config(directory, run_config, options.command(), options.config)
             write_lock_file(directory, resolved, options.config)
@@ -245,47 +247,33 @@ def _run_directory(
         claimed = from_main_rank(claimed)
     if "error" in claimed:
         raise RunDirectoryError(claimed["error"], path="")  # the message names its path
-    return Path(claimed["dir"])
+    return Path(claimed["dir"]), created
 
 
 def _train(
     registry: Registry,
-    options: RunOptions,
-    config: dict[str, Any],
-    settings: TrainSettings,
+    run: TrainingRun,
     factories: dict[str, ComponentFactory],
     loop: dict[str, dict[str, Any]],
-    resolved: list[Resolved],
     state: dict[str, Any] | None,
-    ranks: tuple[int, int],
-    device: Any,
-    run_dir: Path,
     out: TextIO,
 ) -> int:
+    """Train `run`, and say on rank 0 how it ended; returns the exit status."""
     from .console import Console
-    from .trainer import TrainingRun, train
+    from .trainer import train
 
-    rank, world_size = ranks
+    rank, run_dir, settings = run.rank, run.run_dir, run.settings
     if rank == 0:
         where = "continuing in" if state is not None else "writing to"
         print(f"Run directory: {run_dir} ({where} it)", file=out, flush=True)
-    run = TrainingRun(
-        config, options.config, settings, resolved, device, rank, world_size, run_dir=run_dir
+    outcome = train(
+        registry,
+        run,
+        factories,
+        loop_options=loop,
+        resume=state,
+        console=Console(rank == 0, sys.stderr),
     )
-    try:
-        outcome = train(
-            registry,
-            run,
-            factories,
-            loop_options=loop,
-            resume=state,
-            console=Console(rank == 0, sys.stderr),
-        )
-    except BaseException:
-        if rank == 0 and state is None and run.step == 0:
-            # Nothing was trained: a run that failed while building leaves no directory behind.
-            shutil.rmtree(run_dir, ignore_errors=True)
-        raise
     if rank != 0:
         return 128 + outcome.signal if outcome.signal else 0
     metrics = outcome.metrics
