@@ -135,8 +135,13 @@ def _run(registry: Registry, options: RunOptions, out: TextIO) -> int:
             flush=True,
         )
     distributed = world_size > 1
+    from .trainer import TrainingRun, choose_device
+
+    # Before the process group: nccl needs this rank's GPU, and --device cuda on a machine
+    # without one is refused here rather than by torch inside init_process_group.
+    device = choose_device(options.device, local_rank if distributed else None)
     if distributed:
-        init_process_group(use_cuda=_wants_cuda(options.device), local_rank=local_rank)
+        init_process_group(device)
     try:
         resolved, error = None, None
         try:
@@ -173,9 +178,7 @@ def _run(registry: Registry, options: RunOptions, out: TextIO) -> int:
                 )
             return 0
         from .rundir import discard_run_directory
-        from .trainer import TrainingRun, choose_device
 
-        device = choose_device(options.device, local_rank if distributed else None)
         run_dir, created = _run_directory(
             options, config, settings, resolved, state, rank, distributed
         )
@@ -192,14 +195,6 @@ def _run(registry: Registry, options: RunOptions, out: TextIO) -> int:
     finally:
         if distributed:
             destroy_process_group()
-
-
-def _wants_cuda(device: str) -> bool:
-    if device == "cpu":
-        return False
-    import torch
-
-    return device == "cuda" or torch.cuda.is_available()
 
 
 def _run_directory(
