@@ -557,6 +557,52 @@ def test_a_bad_input_is_one_paragraph_and_exit_2(
     assert names_the_file, error
 
 
+class _Samples(torch.utils.data.Dataset[Any]):
+    """A map-style dataset whose samples are `sample` (for the shapes the loop cannot batch)."""
+
+    def __init__(self, sample: Any) -> None:
+        self.sample = sample
+
+    def __len__(self) -> int:
+        return 32
+
+    def __getitem__(self, index: int) -> Any:
+        return self.sample
+
+
+@pytest.mark.parametrize(
+    ("sample", "expect"),
+    [
+        (({"tokens": torch.zeros(8, dtype=torch.long)}, torch.zeros(8)), "a list of 2: a dict"),
+        ((torch.zeros(8), torch.zeros(8), torch.zeros(8)), "a list of 3"),
+        ("just text", "a list of 8: a str"),
+    ],
+    ids=["dict-inputs", "triples", "strings"],
+)
+@pytest.mark.parametrize("table", ["dataset", "eval_dataset"])
+def test_samples_that_are_not_input_target_pairs_are_one_paragraph(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    sample: Any,
+    expect: str,
+    table: str,
+) -> None:
+    from torchplug import Registry
+
+    monkeypatch.delenv("TORCHPLUG_TRACEBACK", raising=False)
+    registry = Registry()
+    registry.register("dataset", "tpx_odd_samples", lambda **_: _Samples(sample))
+    config = tmp_path / "bad.toml"
+    config.write_text(GOOD.format(output=(tmp_path / "run").as_posix()), encoding="utf-8")
+    odd = ["--set", f'{table}.type="tpx_odd_samples"']
+    status = main(["run", str(config), *odd], registry=registry)
+    err = capsys.readouterr().err
+    assert status == 2 and "Traceback" not in err, err
+    assert f"{table}: a batch of the dataset is {expect}" in err
+    assert "pairs of tensors or numbers" in err
+
+
 def test_a_builder_error_keeps_its_cause_for_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

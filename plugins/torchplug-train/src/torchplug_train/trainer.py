@@ -133,6 +133,25 @@ def _loss_inputs(logits: Any, targets: Any) -> tuple[Any, Any]:
     return logits, targets
 
 
+def _pair(batch: Any, factory: ComponentFactory, table: str) -> tuple[Any, Any]:
+    """A loader's batch as the loop uses it: (inputs, targets), two tensors."""
+    if (
+        isinstance(batch, (tuple, list))
+        and len(batch) == 2
+        and all(isinstance(part, torch.Tensor) for part in batch)
+    ):
+        return batch[0], batch[1]
+    if isinstance(batch, (tuple, list)):
+        got = f"a {type(batch).__name__} of {len(batch)}: " + ", ".join(map(describe, batch[:3]))
+    else:
+        got = describe(batch)
+    raise ConfigError(
+        f"a batch of the dataset is {got}; the loop needs samples that are (inputs, targets) "
+        f"pairs of tensors or numbers ({factory.component}). Choose a dataset that gives them.",
+        path=table,
+    )
+
+
 class _Loop:
     """One run's training: built components, data, events, and the step/eval/save actions."""
 
@@ -364,9 +383,10 @@ class _Loop:
                 f"Check the values under [{table}]",
             ),
         ):
-            for index, (inputs, targets) in enumerate(self.eval_loader):
+            for index, batch in enumerate(self.eval_loader):
                 if index >= run.settings.eval_batches:
                     break
+                inputs, targets = _pair(batch, self.factories[table], table)
                 loss = self._loss(inputs.to(run.device), targets.to(run.device), training=False)
                 total += float(loss)
                 batches += 1
@@ -463,7 +483,8 @@ def train(
                     "loading a batch",
                     "Check the values under [dataset] (a sample is an (inputs, targets) pair)",
                 ):
-                    inputs, targets = next(batches)
+                    batch = next(batches)
+                inputs, targets = _pair(batch, factories["dataset"], "dataset")
                 started = time.perf_counter()
                 value = loop.train_step(inputs.to(run.device), targets.to(run.device))
                 recent = [*recent[-9:], value]
