@@ -8,8 +8,10 @@ train. torch is imported only once components are resolved (or a checkpoint is r
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -73,14 +75,34 @@ class RunOptions:
         return shlex.join(words)
 
 
+@contextlib.contextmanager
+def _naming_the_file(config: str) -> Iterator[None]:
+    """Every config error names the file as well as the key: "tiny.toml: train.steps: ..."."""
+    try:
+        yield
+    except ConfigError as exc:
+        message = str(exc)
+        if not message.startswith(config):
+            exc.args = (f"{config}: {message}", *exc.args[1:])
+        raise
+
+
 def lock_command(
     registry: Registry, config: str, overrides: tuple[str, ...], output: str | None, out: TextIO
 ) -> Path:
     """Resolve a config and write its lock file; returns the file written."""
-    table = load_config(config, overrides)
-    apply_settings(registry, table, config)
-    resolved = resolved_set(prepare(registry, table))
-    target = write_lock(output or default_lock_path(config), resolved, config)
+    with _naming_the_file(config):
+        table = load_config(config, overrides)
+        apply_settings(registry, table, config)
+        resolved = resolved_set(prepare(registry, table))
+        target = Path(output or default_lock_path(config))
+        try:
+            write_lock(target, resolved, config)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot write the lock file: {exc.strerror or exc}; give a writable path with -o",
+                path=str(target),
+            ) from None
     print(format_table(resolved), file=out)
     print(f"Wrote {target}", file=out)
     return target
@@ -103,14 +125,8 @@ def read_loop_options(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def run_command(registry: Registry, options: RunOptions, out: TextIO = sys.stdout) -> int:
     """Resolve, check, agree across ranks, then train (unless a dry run); returns the exit status:
     0, or 128 + the signal that stopped training early (its checkpoint written)."""
-    try:
+    with _naming_the_file(options.config):
         return _run(registry, options, out)
-    except ConfigError as exc:
-        # Every config error names the file as well as the key: "tiny.toml: train.steps: ...".
-        message = str(exc)
-        if not message.startswith(options.config):
-            exc.args = (f"{options.config}: {message}", *exc.args[1:])
-        raise
 
 
 def _run(registry: Registry, options: RunOptions, out: TextIO) -> int:
