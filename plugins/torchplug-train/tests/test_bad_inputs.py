@@ -137,6 +137,8 @@ def _real(change: Callable[[dict[str, Any]], None]) -> Callable[[Path], Path]:
 
 
 REAL_CHECKPOINT: list[Path] = []
+#: GOOD trains 3 steps: a resume must ask for more, or it is refused before the state is loaded.
+_FURTHER = ("--set", "train.steps=6")
 
 
 def _drop(key: str) -> Callable[[dict[str, Any]], None]:
@@ -469,17 +471,27 @@ CASES = [
     Case(
         "resume-model-wrong-shapes",
         "its model state does not fit the model this config builds",
-        setup=_resume_with(_real(_shrink_model), "--allow-mismatch"),
+        setup=_resume_with(_real(_shrink_model), "--allow-mismatch", *_FURTHER),
     ),
     Case(
         "resume-optimizer-empty",
         "its optimizer state does not fit",
-        setup=_resume_with(_real(_put("optimizer", {})), "--allow-mismatch"),
+        setup=_resume_with(_real(_put("optimizer", {})), "--allow-mismatch", *_FURTHER),
     ),
     Case(
         "resume-model-empty",
         "its model state does not fit",
-        setup=_resume_with(_real(_put("model", {})), "--allow-mismatch"),
+        setup=_resume_with(_real(_put("model", {})), "--allow-mismatch", *_FURTHER),
+    ),
+    Case(
+        "resume-a-finished-run",
+        "train.steps: the checkpoint",
+        setup=_resume_with(_real(_put("step", 3))),
+    ),
+    Case(
+        "resume-past-steps",
+        "is at step 7, so train.steps = 3 leaves nothing to train",
+        setup=_resume_with(_real(_put("step", 7))),
     ),
     # --locked
     Case("locked-without-lock-file", "cannot read the lock file", args=("--locked",)),

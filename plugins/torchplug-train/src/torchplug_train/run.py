@@ -142,6 +142,13 @@ def _run(registry: Registry, options: RunOptions, out: TextIO) -> int:
         from .checkpoint import read_checkpoint, recorded_set
 
         state = read_checkpoint(options.resume)
+        if state["step"] >= settings.steps:  # else a run of no steps, its loss NaN
+            raise ConfigError(
+                f"the checkpoint {state['path']} is at step {state['step']}, so train.steps = "
+                f"{settings.steps} leaves nothing to train; train further with --set "
+                f"train.steps={state['step'] * 2}",
+                path="train.steps",
+            )
         follow(registry, recorded_set(state), str(state["path"]))
     rank, world_size, local_rank = environment_rank()
     if rank == 0:
