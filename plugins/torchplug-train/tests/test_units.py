@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import torch
 from torchplug import ConfigError
-from torchplug_train.config import apply_overrides
+from torchplug_train.config import LoopOptions, apply_overrides
 from torchplug_train.groups import GroupSettings, param_groups, takes_model
 from torchplug_train.rundir import claim_run_directory
 from torchplug_train.stepping import has_modes, needs_closure, needs_create_graph, step_on
@@ -36,8 +36,19 @@ def test_schedulers_are_stepped_by_their_convention() -> None:
     declared = torch.optim.lr_scheduler.StepLR(optimizer, 2)
     declared.torchplug_step_on = "epoch"  # type: ignore[attr-defined]
     assert step_on(declared, None) == "epoch"
+
+
+def test_the_loops_own_keys_are_read_and_checked_once() -> None:
+    options = LoopOptions.from_config(
+        {
+            "optimizer": {"type": "adamw", "param_groups": {"no_weight_decay": ["bias"]}},
+            "scheduler": {"type": "step", "step_on": "epoch"},
+        }
+    )
+    assert options == LoopOptions(GroupSettings(no_weight_decay=("bias",)), "epoch")
+    assert LoopOptions.from_config({"optimizer": "adamw", "scheduler": "step"}) == LoopOptions()
     with pytest.raises(ConfigError, match=r"scheduler\.step_on: expected one of"):
-        step_on(plateau, "hourly")
+        LoopOptions.from_config({"scheduler": {"type": "step", "step_on": "hourly"}})
 
 
 def test_optimizers_say_what_they_need() -> None:

@@ -19,14 +19,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from torchplug import ConfigError, Registry, TorchplugError
 from torchplug.build import ComponentFactory
 
-from .config import (
-    LOOP_KEYS,
-    TrainSettings,
-    apply_settings,
-    load_config,
-    loop_options,
-    train_table,
-)
+from .config import LoopOptions, TrainSettings, apply_settings, load_config, train_table
 from .distributed import (
     agree,
     destroy_process_group,
@@ -34,7 +27,6 @@ from .distributed import (
     from_main_rank,
     init_process_group,
 )
-from .groups import GroupSettings
 from .lock import (
     Resolved,
     default_lock_path,
@@ -46,7 +38,6 @@ from .lock import (
     verify_against,
     write_lock,
 )
-from .stepping import STEP_ON
 
 if TYPE_CHECKING:
     from .trainer import TrainingRun
@@ -108,20 +99,6 @@ def lock_command(
     return target
 
 
-def read_loop_options(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The loop's own keys of the component tables, checked before anything is imported."""
-    options = {table: loop_options(config, table) for table in LOOP_KEYS}
-    groups = options["optimizer"].get("param_groups")
-    if groups is not None:
-        GroupSettings.from_config(groups)
-    step_on = options["scheduler"].get("step_on")
-    if step_on is not None and step_on not in STEP_ON:
-        raise ConfigError(
-            f"expected one of {list(STEP_ON)}, got {step_on!r}", path="scheduler.step_on"
-        )
-    return options
-
-
 def run_command(registry: Registry, options: RunOptions, out: TextIO = sys.stdout) -> int:
     """Resolve, check, agree across ranks, then train (unless a dry run); returns the exit status:
     0, or 128 + the signal that stopped training early (its checkpoint written)."""
@@ -132,7 +109,7 @@ def run_command(registry: Registry, options: RunOptions, out: TextIO = sys.stdou
 def _run(registry: Registry, options: RunOptions, out: TextIO) -> int:
     config = load_config(options.config, options.overrides)
     settings = train_table(config, options.config)
-    loop = read_loop_options(config)
+    loop = LoopOptions.from_config(config)
     apply_settings(registry, config, options.config)
     lock_file = options.lock_file or str(default_lock_path(options.config))
     if options.locked:
@@ -272,7 +249,7 @@ def _train(
     registry: Registry,
     run: TrainingRun,
     factories: dict[str, ComponentFactory],
-    loop: dict[str, dict[str, Any]],
+    loop: LoopOptions,
     state: dict[str, Any] | None,
     out: TextIO,
 ) -> int:

@@ -27,12 +27,12 @@ from torchplug import ConfigError, Registry, TorchplugError
 from torchplug.build import ComponentFactory
 
 from . import checkpoint, stepping
-from .config import TrainSettings
+from .config import LoopOptions, TrainSettings
 from .console import Console, count
 from .distributed import barrier, largest_across_ranks
 from .errors import CheckpointError, ComponentError, describe, first_line
 from .events import Events
-from .groups import GroupSettings, check_options, describe_groups, param_groups, takes_model
+from .groups import check_options, describe_groups, param_groups, takes_model
 from .lock import Resolved, to_json
 from .signals import StopRequest
 
@@ -160,7 +160,7 @@ class _Loop:
         registry: Registry,
         run: TrainingRun,
         factories: Mapping[str, ComponentFactory],
-        loop_options: Mapping[str, Mapping[str, Any]],
+        loop_options: LoopOptions,
         console: Console,
     ) -> None:
         self.run = run
@@ -207,7 +207,7 @@ class _Loop:
                 run.scheduler = scheduler_factory(run.optimizer)
         self.scheduler = stepping.SchedulerDriver(
             run.scheduler,
-            stepping.step_on(run.scheduler, self.options.get("scheduler", {}).get("step_on"))
+            stepping.step_on(run.scheduler, self.options.step_on)
             if run.scheduler is not None
             else "none",
         )
@@ -219,8 +219,7 @@ class _Loop:
 
     def _optimizer(self, model: Any) -> Any:
         factory = self.factories["optimizer"]
-        table = self.options.get("optimizer", {}).get("param_groups")
-        settings = GroupSettings.from_config(table) if table is not None else None
+        settings = self.options.param_groups
         if takes_model(factory.builder):
             if settings is not None:
                 raise ConfigError(
@@ -439,7 +438,7 @@ def train(
     run: TrainingRun,
     factories: Mapping[str, ComponentFactory],
     *,
-    loop_options: Mapping[str, Mapping[str, Any]] | None = None,
+    loop_options: LoopOptions | None = None,
     resume: Mapping[str, Any] | None = None,
     console: Console | None = None,
 ) -> Outcome:
@@ -451,7 +450,7 @@ def train(
     if settings.threads > 0 and run.device.type == "cpu":
         torch.set_num_threads(settings.threads)  # tiny models on a busy CPU run faster on one
     torch.manual_seed(settings.seed + run.rank)
-    loop = _Loop(registry, run, factories, loop_options or {}, console)
+    loop = _Loop(registry, run, factories, loop_options or LoopOptions(), console)
     loop.build()
     if resume is not None:
         loop.restore(resume)
