@@ -102,7 +102,8 @@ def check_resume_directory(directory: Path) -> None:
         raise _refuse(directory, f"it is not writable ({exc.strerror or exc})") from None
 
 
-def _write_text_atomically(path: Path, text: str) -> None:
+def write_text_atomically(path: Path, text: str) -> None:
+    """Replace `path` with `text` whole: a kill leaves the old file or the new one."""
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         temp.write_text(text, encoding="utf-8")
@@ -133,7 +134,7 @@ def write_config(
     for key, value in config.items():
         document[key] = value
     target = directory / CONFIG_FILE
-    _write_text_atomically(target, tomlkit.dumps(document))
+    write_text_atomically(target, tomlkit.dumps(document))
     return target
 
 
@@ -143,5 +144,5 @@ def write_lock_file(directory: Path, resolved: Iterable[Resolved], source: str |
 
 def write_summary(directory: Path, summary: Mapping[str, Any]) -> Path:
     target = directory / SUMMARY_FILE
-    _write_text_atomically(target, json.dumps(summary, indent=2, default=str) + "\n")
+    write_text_atomically(target, json.dumps(summary, indent=2, default=str) + "\n")
     return target
