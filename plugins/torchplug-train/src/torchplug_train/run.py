@@ -226,7 +226,7 @@ def _run_directory(
                 check_resume_directory(directory)
             else:
                 directory, created = claim_run_directory(settings.output_dir)
-            run_config = resolved_config(config, settings, settings.output_dir)
+            run_config = resolved_config(config, settings)
             write_config(directory, run_config, options.command(), options.config)
             write_lock_file(directory, resolved, options.config)
             claimed = {"dir": str(directory)}

@@ -114,12 +114,10 @@ def write_text_atomically(path: Path, text: str) -> None:
         raise
 
 
-def resolved_config(
-    config: Mapping[str, Any], settings: TrainSettings, base_output: str
-) -> dict[str, Any]:
-    """The config as run: overrides applied, ``[train]`` complete (its output_dir the base)."""
+def resolved_config(config: Mapping[str, Any], settings: TrainSettings) -> dict[str, Any]:
+    """The config as run: overrides applied, ``[train]`` complete with its defaults (output_dir
+    the base, not the numbered directory, so that running it again makes a new one)."""
     train = {k: v for k, v in asdict(settings).items() if v is not None}
-    train["output_dir"] = base_output
     return {"train": train, **{k: v for k, v in config.items() if k != "train"}}
 
 

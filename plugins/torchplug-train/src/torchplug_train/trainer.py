@@ -93,7 +93,10 @@ class Outcome:
 
     metrics: dict[str, float]
     signal: int = 0
-    signal_name: str = ""
+
+    @property
+    def signal_name(self) -> str:
+        return signal.Signals(self.signal).name if self.signal else ""
 
 
 def choose_device(requested: str, local_rank: int | None = None) -> torch.device:
@@ -527,4 +530,4 @@ def train(
         write_summary(run.run_dir, loop.summary(status, final))
     loop.events("torchplug_train_end", run=run, metrics=final)
     barrier()  # rank 0 has written everything before any rank exits
-    return Outcome(final, stopped, signal.Signals(stopped).name if stopped else "")
+    return Outcome(final, stopped)
