@@ -484,6 +484,16 @@ CASES = [
         setup=_resume_with(_real(_put("model", {})), "--allow-mismatch", *_FURTHER),
     ),
     Case(
+        "resume-data-rng-string",
+        "'data_rng' is no generator state",
+        setup=_resume_with(_real(_put("data_rng", "seed")), *_FURTHER),
+    ),
+    Case(
+        "resume-data-rng-wrong-size",
+        "'data_rng' is no generator state",
+        setup=_resume_with(_real(_put("data_rng", torch.zeros(3, dtype=torch.uint8))), *_FURTHER),
+    ),
+    Case(
         "resume-a-finished-run",
         "train.steps: the checkpoint",
         setup=_resume_with(_real(_put("step", 3))),

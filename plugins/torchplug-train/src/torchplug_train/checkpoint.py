@@ -195,6 +195,12 @@ def read_checkpoint(given: str | Path) -> dict[str, Any]:
         raise _malformed(path, f"'step' is {state['step']}")
     if state.get("scheduler") is not None and not isinstance(state["scheduler"], Mapping):
         raise _malformed(path, "'scheduler' is neither a state dict nor None")
+    if state.get("data_rng") is not None:  # checkpoints before it have none: batches reshuffle
+        try:
+            torch.Generator().set_state(state["data_rng"])
+        except (TypeError, RuntimeError) as exc:
+            what = f"'data_rng' is no generator state ({first_line(exc, 200)})"
+            raise _malformed(path, what) from None
     recorded_set(state, path)  # a malformed lock fails here, not halfway through the run
     state["path"] = str(path)
     return state

@@ -11,6 +11,7 @@ imports torch at its top; the modules that only read configs and resolve compone
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import signal
 import sys
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch.utils.data import DataLoader, DistributedSampler
+from torch.utils.data import BatchSampler, DataLoader, DistributedSampler, RandomSampler
 from torchplug import ConfigError, Registry, TorchplugError
 from torchplug.build import ComponentFactory
 
@@ -155,6 +156,17 @@ def _pair(batch: Any, factory: ComponentFactory, table: str) -> tuple[Any, Any]:
     )
 
 
+class _ResumableBatches(BatchSampler):
+    """A DataLoader's batches of indices, whose next pass first skips `skip` batches (those a
+    resumed run trained on before its checkpoint) without loading them."""
+
+    skip = 0
+
+    def __iter__(self) -> Iterator[list[int]]:
+        skip, self.skip = self.skip, 0
+        return itertools.islice(super().__iter__(), skip, None)
+
+
 class _Loop:
     """One run's training: built components, data, events, and the step/eval/save actions."""
 
@@ -263,8 +275,13 @@ class _Loop:
                 ) from exc
         run.step = int(state["step"])
 
-    def data(self) -> None:
+    def data(self, resume: Mapping[str, Any] | None) -> None:
+        """The loaders; a resumed run's training batches continue where the checkpoint's left off."""
         run, settings = self.run, self.run.settings
+        self.generator = torch.Generator().manual_seed(settings.seed)
+        if resume is not None and resume.get("data_rng") is not None:
+            self.generator.set_state(resume["data_rng"])
+        self.epoch_rng = self.generator.get_state()
         self.sampler: Any = (
             DistributedSampler(
                 self.dataset, run.world_size, run.rank, shuffle=True, seed=settings.seed
@@ -272,23 +289,35 @@ class _Loop:
             if run.world_size > 1
             else None
         )
-        generator = torch.Generator().manual_seed(settings.seed)
+        # What DataLoader(shuffle=True, generator=...) builds, with batches that can be skipped.
+        self.batch_sampler = _ResumableBatches(
+            self.sampler or RandomSampler(self.dataset, generator=self.generator),
+            settings.batch_size,
+            drop_last=len(self.dataset) >= settings.batch_size * run.world_size,
+        )
         self.loader = DataLoader(
             self.dataset,
-            batch_size=settings.batch_size,
-            sampler=self.sampler,
-            shuffle=self.sampler is None,
-            generator=generator if self.sampler is None else None,
-            drop_last=len(self.dataset) >= settings.batch_size * run.world_size,
+            batch_sampler=self.batch_sampler,
+            generator=self.generator if self.sampler is None else None,
         )
         held_out = self.held_out if self.held_out is not None else self.dataset
         self.eval_loader = DataLoader(held_out, batch_size=settings.batch_size, shuffle=False)
 
     def batches(self) -> Iterator[Any]:
-        epoch = self.run.step // self.steps_per_epoch
+        """Training batches, epoch after epoch, from where `run.step` left off.
+
+        A resumed run replays the epoch of its checkpoint's last step from that epoch's
+        shuffle (`epoch_rng`, saved as ``data_rng``), skipping the batches already trained on
+        without loading them, even all of them: the generator is drawn from again as the
+        epoch ends, so the next epoch shuffles as it would have in a run never stopped.
+        """
+        done = self.run.step
+        epoch = (done - 1) // self.steps_per_epoch if done else 0
+        self.batch_sampler.skip = done - epoch * self.steps_per_epoch
         while True:
             if self.sampler is not None:
-                self.sampler.set_epoch(epoch)
+                self.sampler.set_epoch(epoch)  # the shuffle of each epoch is (seed, epoch)'s
+            self.epoch_rng = self.generator.get_state()  # ...else the generator's, as it is now
             yield from self.loader
             epoch += 1
 
@@ -411,7 +440,7 @@ class _Loop:
         self._optimizer_mode("eval")
         target = checkpoint.checkpoint_path(run.run_dir)
         if run.is_main:
-            state = run.checkpoint_state()
+            state = {**run.checkpoint_state(), "data_rng": self.epoch_rng}
             self.events("torchplug_checkpoint_start", run=run, step=run.step, state=state)
             checkpoint.save_atomically(state, target)
             self.events("torchplug_checkpoint_end", run=run, step=run.step, path=target)
@@ -457,7 +486,7 @@ def train(
     loop.build()
     if resume is not None:
         loop.restore(resume)
-    loop.data()
+    loop.data(resume)
     model = run.unwrapped_model()
     parameters = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
