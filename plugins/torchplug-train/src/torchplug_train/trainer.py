@@ -1,8 +1,8 @@
 """The reference training loop behind ``torchplug run``: a consumer of the registry like any other.
 
 It builds every component of a config through the registry, trains with DistributedDataParallel
-under torchrun (gloo on CPU, nccl on CUDA), drives optimizers and schedulers the way each asks
-(`stepping`), reports through pluggy hooks (`hookspecs`, called by `events`), checkpoints
+under torchrun (gloo on CPU, nccl on CUDA) on the batches of `batches`, drives optimizers and
+schedulers the way each asks (`stepping`), reports through pluggy hooks (`hookspecs`, called by `events`), checkpoints
 atomically (`checkpoint`) and stops cleanly on SIGINT/SIGTERM (`signals`). Whatever a component's
 own code raises is reported with its config path and pack (`errors.ComponentError`). This module
 imports torch at its top; the modules that only read configs and resolve components do not.
@@ -11,7 +11,6 @@ imports torch at its top; the modules that only read configs and resolve compone
 from __future__ import annotations
 
 import contextlib
-import itertools
 import math
 import signal
 import sys
@@ -23,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch.utils.data import BatchSampler, DataLoader, DistributedSampler, RandomSampler
 from torchplug import ConfigError, Registry, TorchplugError
 from torchplug.build import ComponentFactory
 
 from . import checkpoint, stepping
+from .batches import Batches, pair
 from .config import LoopOptions, TrainSettings
 from .console import Console, count
 from .distributed import barrier, largest_across_ranks
@@ -135,36 +134,6 @@ def _loss_inputs(logits: Any, targets: Any) -> tuple[Any, Any]:
     ):
         return logits.flatten(0, -2), targets.flatten()
     return logits, targets
-
-
-def _pair(batch: Any, factory: ComponentFactory, table: str) -> tuple[Any, Any]:
-    """A loader's batch as the loop uses it: (inputs, targets), two tensors."""
-    if (
-        isinstance(batch, (tuple, list))
-        and len(batch) == 2
-        and all(isinstance(part, torch.Tensor) for part in batch)
-    ):
-        return batch[0], batch[1]
-    if isinstance(batch, (tuple, list)):
-        got = f"a {type(batch).__name__} of {len(batch)}: " + ", ".join(map(describe, batch[:3]))
-    else:
-        got = describe(batch)
-    raise ConfigError(
-        f"a batch of the dataset is {got}; the loop needs samples that are (inputs, targets) "
-        f"pairs of tensors or numbers ({factory.component}). Choose a dataset that gives them.",
-        path=table,
-    )
-
-
-class _ResumableBatches(BatchSampler):
-    """A DataLoader's batches of indices, whose next pass first skips `skip` batches (those a
-    resumed run trained on before its checkpoint) without loading them."""
-
-    skip = 0
-
-    def __iter__(self) -> Iterator[list[int]]:
-        skip, self.skip = self.skip, 0
-        return itertools.islice(super().__iter__(), skip, None)
 
 
 class _Loop:
@@ -275,55 +244,13 @@ class _Loop:
                 ) from exc
         run.step = int(state["step"])
 
-    def data(self, resume: Mapping[str, Any] | None) -> None:
-        """The loaders; a resumed run's training batches continue where the checkpoint's left off."""
-        run, settings = self.run, self.run.settings
-        self.generator = torch.Generator().manual_seed(settings.seed)
-        if resume is not None and resume.get("data_rng") is not None:
-            self.generator.set_state(resume["data_rng"])
-        self.epoch_rng = self.generator.get_state()
-        self.sampler: Any = (
-            DistributedSampler(
-                self.dataset, run.world_size, run.rank, shuffle=True, seed=settings.seed
-            )
-            if run.world_size > 1
-            else None
+    def load_data(self, resume: Mapping[str, Any] | None) -> None:
+        """The batches; a resumed run's go on where its checkpoint's left off."""
+        run = self.run
+        data_rng = resume.get("data_rng") if resume is not None else None
+        self.data = Batches(
+            self.dataset, self.held_out, run.settings, run.rank, run.world_size, data_rng
         )
-        # What DataLoader(shuffle=True, generator=...) builds, with batches that can be skipped.
-        self.batch_sampler = _ResumableBatches(
-            self.sampler or RandomSampler(self.dataset, generator=self.generator),
-            settings.batch_size,
-            drop_last=len(self.dataset) >= settings.batch_size * run.world_size,
-        )
-        self.loader = DataLoader(
-            self.dataset,
-            batch_sampler=self.batch_sampler,
-            generator=self.generator if self.sampler is None else None,
-        )
-        held_out = self.held_out if self.held_out is not None else self.dataset
-        self.eval_loader = DataLoader(held_out, batch_size=settings.batch_size, shuffle=False)
-
-    def batches(self) -> Iterator[Any]:
-        """Training batches, epoch after epoch, from where `run.step` left off.
-
-        A resumed run replays the epoch of its checkpoint's last step from that epoch's
-        shuffle (`epoch_rng`, saved as ``data_rng``), skipping the batches already trained on
-        without loading them, even all of them: the generator is drawn from again as the
-        epoch ends, so the next epoch shuffles as it would have in a run never stopped.
-        """
-        done = self.run.step
-        epoch = (done - 1) // self.steps_per_epoch if done else 0
-        self.batch_sampler.skip = done - epoch * self.steps_per_epoch
-        while True:
-            if self.sampler is not None:
-                self.sampler.set_epoch(epoch)  # the shuffle of each epoch is (seed, epoch)'s
-            self.epoch_rng = self.generator.get_state()  # ...else the generator's, as it is now
-            yield from self.loader
-            epoch += 1
-
-    @property
-    def steps_per_epoch(self) -> int:
-        return max(len(self.loader), 1)
 
     # ------------------------------------------------------------------------------ actions
 
@@ -391,8 +318,9 @@ class _Loop:
         if run.scheduler is not None:
             with _blame(self.factories["scheduler"], "stepping the scheduler", "Check [scheduler]"):
                 self.scheduler.after_step(run.step)
-                if run.step % self.steps_per_epoch == 0:
-                    self.scheduler.after_epoch(run.step // self.steps_per_epoch)
+                epoch, into = divmod(run.step, self.data.steps_per_epoch)
+                if into == 0:
+                    self.scheduler.after_epoch(epoch)
         return float(loss.detach())
 
     def _optimizer_mode(self, mode: str) -> None:
@@ -414,10 +342,8 @@ class _Loop:
                 f"Check the values under [{table}]",
             ),
         ):
-            for index, batch in enumerate(self.eval_loader):
-                if index >= run.settings.eval_batches:
-                    break
-                inputs, targets = _pair(batch, self.factories[table], table)
+            for batch in self.data.evaluation():
+                inputs, targets = pair(batch, self.factories[table], table)
                 loss = self._loss(inputs.to(run.device), targets.to(run.device), training=False)
                 total += float(loss)
                 batches += 1
@@ -440,7 +366,7 @@ class _Loop:
         self._optimizer_mode("eval")
         target = checkpoint.checkpoint_path(run.run_dir)
         if run.is_main:
-            state = {**run.checkpoint_state(), "data_rng": self.epoch_rng}
+            state = {**run.checkpoint_state(), "data_rng": self.data.epoch_rng}
             self.events("torchplug_checkpoint_start", run=run, step=run.step, state=state)
             checkpoint.save_atomically(state, target)
             self.events("torchplug_checkpoint_end", run=run, step=run.step, path=target)
@@ -486,7 +412,7 @@ def train(
     loop.build()
     if resume is not None:
         loop.restore(resume)
-    loop.data(resume)
+    loop.load_data(resume)
     model = run.unwrapped_model()
     parameters = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -503,7 +429,7 @@ def train(
     loop.resume_training_mode()
     loop.events("torchplug_train_start", run=run)
     console.start_progress(settings.steps, run.step, settings.log_every)
-    batches = loop.batches()
+    batches = loop.data.training(run.step)
     recent: list[float] = []
     stopped = 0
     try:
@@ -515,7 +441,7 @@ def train(
                     "Check the values under [dataset] (a sample is an (inputs, targets) pair)",
                 ):
                     batch = next(batches)
-                inputs, targets = _pair(batch, factories["dataset"], "dataset")
+                inputs, targets = pair(batch, factories["dataset"], "dataset")
                 started = time.perf_counter()
                 value = loop.train_step(inputs.to(run.device), targets.to(run.device))
                 recent = [*recent[-9:], value]
