@@ -202,7 +202,11 @@ def test_a_failing_hook_plugin_is_named_with_its_event(
     write_config, torchplug_cli, extras_site, failing_hook_site
 ) -> None:
     config = write_config()
-    for event, raised in (("evaluate", "ValueError"), ("train_start", "RuntimeError")):
+    for event, raised in (
+        ("evaluate", "ValueError"),
+        ("train_start", "RuntimeError"),
+        ("step_end", "it called sys.exit(3)"),  # not the end of the run, exit status 3
+    ):
         result = torchplug_cli(
             "run",
             config,

@@ -3,7 +3,8 @@
 pluggy re-raises a hook implementation's exception as it is, and a traceback from deep inside a
 training loop does not say which installed pack to fix. Here the exception's frames are matched
 against the implementations of the event, so the error names the plugin (``distribution:name``,
-as the registry registers installed hook plugins), the event, and how to block the plugin.
+as the registry registers installed hook plugins), the event, and how to block the plugin. A
+plugin that calls ``sys.exit()`` is reported the same way, rather than ending the run unsaved.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class Events:
             caller(**kwargs)
         except HookError:
             raise
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # a plugin's sys.exit() must not end a run unsaved
             plugin = _culprit(caller, exc.__traceback__)
             who = f"the hook plugin {plugin!r}" if plugin else "a hook plugin"
             if plugin and ":" in plugin:
@@ -69,6 +70,8 @@ class Events:
             detail = first_line(exc)
             if isinstance(exc, TorchplugError):  # its message is already the paragraph
                 detail = detail.removeprefix(f"{type(exc).__name__}: ")
+            elif isinstance(exc, SystemExit):
+                detail = f"it called sys.exit({exc.code!r})"
             raise HookError(
                 f"{who} failed in the event {event}: {detail}. {fix}; run again with "
                 "--traceback for the full traceback.",
