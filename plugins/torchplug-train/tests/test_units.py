@@ -119,3 +119,22 @@ def test_set_keys_are_toml_keys() -> None:
         "optimizer": {"param_groups": {"overrides": {"head.*": {"lr": 1e-4}}}},
         "a": {"b": 2},
     }
+
+
+def test_the_command_recorded_in_config_toml_has_every_option_that_changes_the_run() -> None:
+    from torchplug_train.run import RunOptions
+
+    assert RunOptions("tiny.toml").command() == "torchplug run tiny.toml"
+    options = RunOptions(
+        "my runs/tiny.toml",
+        ("optimizer.lr=0.1",),
+        resume="runs/tiny",
+        locked=True,
+        lock_file="tiny.lock.json",
+        allow_mismatch=True,
+        device="cpu",
+    )
+    assert options.command() == (
+        "torchplug run 'my runs/tiny.toml' --set optimizer.lr=0.1 --resume runs/tiny "
+        "--lock-file tiny.lock.json --allow-mismatch --device cpu"
+    )

@@ -63,6 +63,14 @@ class RunOptions:
             words += ["--set", override]
         if self.resume:
             words += ["--resume", self.resume]
+        if self.lock_file:
+            words += ["--lock-file", self.lock_file]
+        elif self.locked:
+            words.append("--locked")
+        if self.allow_mismatch:
+            words.append("--allow-mismatch")
+        if self.device != "auto":
+            words += ["--device", self.device]
         return shlex.join(words)
 
 
