@@ -93,24 +93,6 @@ def test_a_signal_finishes_the_step_saves_and_says_how_to_resume(
     assert after == list(range(1, steps[-1] + 4))
 
 
-def test_an_ignored_sigint_stays_ignored(write_config, extras_site) -> None:
-    # nohup, or a background job of a non-interactive shell, starts with SIGINT ignored.
-    config = write_config({"train": {"steps": 1_000_000, "eval_every": 0, "log_every": 1000}})
-    metrics = config.parent / "runs" / "tiny" / "metrics.jsonl"
-    process = _popen(
-        ["run", str(config)],
-        extras_site,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
-    )
-    _wait_for_steps(metrics, 5, process)
-    process.send_signal(signal.SIGINT)
-    _wait_for_steps(metrics, 5 + metrics.read_text().count('"train"'), process)  # it trains on
-    process.send_signal(signal.SIGTERM)
-    _, err = process.communicate(timeout=300)
-    assert process.returncode == 143, err
-    assert "SIGINT" not in err and "Stopped by SIGTERM" in err
-
-
 def _limit_file_size(limit: int) -> Callable[[], None]:
     def limit_in_child() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))

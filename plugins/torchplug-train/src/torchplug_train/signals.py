@@ -3,8 +3,7 @@
 The first signal only sets a flag; the loop finishes the step it is in, writes a checkpoint and
 exits with 128 + the signal's number (130 for Ctrl-C, 143 for SIGTERM), saying how to resume. A
 second signal stops at once, the way the user asked twice. Handlers can only be installed from the
-main thread; elsewhere (a run started from a worker thread) signals keep their usual meaning,
-and a signal the process ignores (``nohup``) stays ignored.
+main thread; elsewhere (a run started from a worker thread) signals keep their usual meaning.
 """
 
 from __future__ import annotations
@@ -56,10 +55,7 @@ class StopRequest:
     def __enter__(self) -> StopRequest:
         if threading.current_thread() is threading.main_thread():
             for signum in SIGNALS:
-                # An ignored signal stays ignored: `nohup`, or a job a shell started with `&`,
-                # asked not to be stopped by it.
-                if signal.getsignal(signum) is not signal.SIG_IGN:
-                    self._previous[signum] = signal.signal(signum, self._handle)
+                self._previous[signum] = signal.signal(signum, self._handle)
         return self
 
     def __exit__(
