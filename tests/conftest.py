@@ -111,6 +111,11 @@ class Ran:
         return json.loads(self.stdout)
 
 
+def _from_outer_tox(variable: str) -> bool:
+    """A variable a running tox (or the venv it activated) set for its own commands."""
+    return variable.startswith("TOX_") or variable == "VIRTUAL_ENV"
+
+
 class Runner:
     """Runs a command with the test's environment plus `env`; never raises on a failure."""
 
@@ -120,11 +125,14 @@ class Runner:
         import os
         import subprocess
 
+        # Under tox, TOX_WORK_DIR and its siblings are set, and a tox started here reads them as
+        # its own settings: it would rebuild *this* run's .tox/py in place of the pack's.
+        inherited = {k: v for k, v in os.environ.items() if not _from_outer_tox(k)}
         result = subprocess.run(
             [str(a) for a in args],
             capture_output=True,
             text=True,
-            env={**os.environ, **(env or {})},
+            env={**inherited, **(env or {})},
             cwd=cwd,
             timeout=600,
         )

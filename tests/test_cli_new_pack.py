@@ -560,7 +560,9 @@ def fresh_venv(run_process, tmp_path, torchplug_wheel) -> Path:
 
 def tox_in(run_process, env: Path, pack: Path):
     """The new pack's tox, with torchplug from this checkout as its README says."""
-    return run_process(env / "bin" / "tox", env={"TORCHPLUG_SOURCE": str(CHECKOUT)}, cwd=pack)
+    ran = run_process(env / "bin" / "tox", env={"TORCHPLUG_SOURCE": str(CHECKOUT)}, cwd=pack)
+    assert (pack / ".tox").is_dir(), "the pack's tox worked somewhere else: " + ran.stdout
+    return ran
 
 
 @pytest.mark.slow

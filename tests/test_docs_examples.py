@@ -23,8 +23,10 @@ GPUs. Every block without one runs. A marker with no reason, or not followed by 
 
 Each page runs in a directory of its own holding a copy of ``examples/`` (``torchplug run``
 writes ``runs/`` and lock files there), with a private scan cache, and with the example packs the
-page assumes installed in a site directory on ``PYTHONPATH`` (`PAGE_PACKS`). The page's Python
-session runs first, then its shell blocks in order.
+page assumes installed in a site directory on ``PYTHONPATH`` (`PAGE_PACKS`). A pack the page
+shows is installed there too, unless `PAGE_PACKS` puts it in a site of its own, which only the
+commands that name that site see. The page's Python session runs first, then its shell blocks in
+order.
 """
 
 from __future__ import annotations
@@ -264,7 +266,9 @@ EXAMPLE_PACKS: dict[str, Callable[[], Pack]] = {
 
 #: Per page (relative to the repository root): the example packs installed for it, by site
 #: directory relative to the page's working directory. The site ``site`` is on PYTHONPATH; any
-#: other is there for the page's commands to name.
+#: other is there for the page's commands to name. A name may be one of the page's own packs:
+#: placed in another site, it is seen only by the commands that name that site (a hook plugin
+#: that would otherwise join every run of the page, from its first).
 PAGE_PACKS: dict[str, dict[str, tuple[str, ...]]] = {
     "README.md": {"site": ("torchplug-extra",)},
     "docs/pages/registry.md": {"site": ("torchplug-lion", "torchplug-extra")},
@@ -273,6 +277,7 @@ PAGE_PACKS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "docs/pages/cache.md": {"site-vision": ("torchplug-vision",)},
     "docs/pages/many-packs.md": {"site": ("torchplug-lion", "torchplug-extra")},
+    "docs/pages/training.md": {"site-evallog": ("ourlab-evallog",)},
 }
 #: Packs built otherwise than from a name: (page, site) -> packs.
 PAGE_EXTRA_PACKS: dict[tuple[str, str], Callable[[], list[Pack]]] = {
@@ -290,12 +295,23 @@ class Workspace:
 
     cwd: Path
     env: dict[str, str]
+    #: pack name -> the directory it is installed in, for the pack's own imports and tests
+    pack_paths: dict[str, Path] = field(default_factory=dict)
 
-    def run(self, args: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, args: list[str], *, path: Path | None = None, **kwargs: object
+    ) -> subprocess.CompletedProcess[str]:
+        """Run `args` as the page's commands run; `path` goes first on PYTHONPATH."""
+        env = self.env
+        if path is not None:
+            env = {
+                **env,
+                "PYTHONPATH": os.pathsep.join(filter(None, [str(path), env["PYTHONPATH"]])),
+            }
         return subprocess.run(
             args,
             cwd=self.cwd,
-            env=self.env,
+            env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -311,9 +327,16 @@ def make_workspace(page: Path, root: Path) -> Workspace:
         ROOT / "examples", cwd / "examples", ignore=shutil.ignore_patterns("runs", "*.lock.json")
     )
     relative = _name(page)
-    sites: dict[str, list[Pack]] = {"site": list(packs_of(page).values())}
-    for site, names in PAGE_PACKS.get(relative, {}).items():
-        sites.setdefault(site, []).extend(EXAMPLE_PACKS[name]() for name in names)
+    own = packs_of(page)
+    placed = PAGE_PACKS.get(relative, {})
+    elsewhere = {name for site, names in placed.items() if site != "site" for name in names}
+    sites: dict[str, list[Pack]] = {
+        "site": [pack for name, pack in own.items() if name not in elsewhere]
+    }
+    for site, names in placed.items():
+        sites.setdefault(site, []).extend(
+            own[name] if name in own else EXAMPLE_PACKS[name]() for name in names
+        )
     for (extra_page, site), make in PAGE_EXTRA_PACKS.items():
         if extra_page == relative:
             sites.setdefault(site, []).extend(make())
@@ -321,6 +344,7 @@ def make_workspace(page: Path, root: Path) -> Workspace:
     # the order of a conflict's providers follows sys.path, while the order of the entries of
     # one directory is the file system's.
     on_path = []
+    pack_paths: dict[str, Path] = {}
     for pack in sorted(sites.pop("site"), key=lambda p: p.name):
         pack.install(cwd / "site" / pack.name)
         on_path.append(str(cwd / "site" / pack.name))
@@ -328,6 +352,7 @@ def make_workspace(page: Path, root: Path) -> Workspace:
         (cwd / site).mkdir(exist_ok=True)
         for pack in packs:
             pack.install(cwd / site)
+            pack_paths[pack.name] = cwd / site
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TORCHPLUG_", "PYTEST_"))}
     bin_dir = str(Path(sys.executable).parent)  # torchplug, torchrun and this python
     env.update(
@@ -339,7 +364,7 @@ def make_workspace(page: Path, root: Path) -> Workspace:
         PYTHONDONTWRITEBYTECODE="1",
     )
     env.pop("COLUMNS", None)
-    return Workspace(cwd, env)
+    return Workspace(cwd, env, pack_paths)
 
 
 def console_commands(block: Block) -> list[tuple[str, str]]:
@@ -474,8 +499,9 @@ def run_pack_files(page: Path, space: Workspace) -> list[str]:
     """Import every module of the page's example packs, and run their tests with pytest."""
     problems = []
     for pack in packs_of(page).values():
+        site = space.pack_paths.get(pack.name)  # None: on PYTHONPATH with the page's other packs
         for module in pack.modules:
-            result = space.run([sys.executable, "-c", f"import {module}"])
+            result = space.run([sys.executable, "-c", f"import {module}"], path=site)
             if result.returncode != 0:
                 problems.append(f"import {module} ({pack.name}):\n{result.stdout}")
         for test in pack.tests:
@@ -483,7 +509,8 @@ def run_pack_files(page: Path, space: Workspace) -> list[str]:
             path.parent.mkdir(exist_ok=True)
             path.write_text(test.code, "utf-8")
             result = space.run(
-                [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(path)]
+                [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(path)],
+                path=site,
             )
             if result.returncode != 0:
                 problems.append(f"{test.where}: pytest failed:\n{result.stdout}")

@@ -214,9 +214,15 @@ recorder = Recorder()
 #: A hook plugin that fails in the event its environment variable names.
 FAILING_HOOK = """
 import os
+import sys
 from torchplug import hookimpl
 
 class Boom:
+    @hookimpl
+    def torchplug_step_end(self, run, step):
+        if os.environ.get("TPX_FAIL") == "step_end" and step == 3:
+            sys.exit(3)
+
     @hookimpl
     def torchplug_evaluate(self, run, step, metrics):
         if os.environ.get("TPX_FAIL") == "evaluate":

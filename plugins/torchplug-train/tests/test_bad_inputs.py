@@ -137,6 +137,8 @@ def _real(change: Callable[[dict[str, Any]], None]) -> Callable[[Path], Path]:
 
 
 REAL_CHECKPOINT: list[Path] = []
+#: GOOD trains 3 steps: a resume must ask for more, or it is refused before the state is loaded.
+_FURTHER = ("--set", "train.steps=6")
 
 
 def _drop(key: str) -> Callable[[dict[str, Any]], None]:
@@ -469,17 +471,37 @@ CASES = [
     Case(
         "resume-model-wrong-shapes",
         "its model state does not fit the model this config builds",
-        setup=_resume_with(_real(_shrink_model), "--allow-mismatch"),
+        setup=_resume_with(_real(_shrink_model), "--allow-mismatch", *_FURTHER),
     ),
     Case(
         "resume-optimizer-empty",
         "its optimizer state does not fit",
-        setup=_resume_with(_real(_put("optimizer", {})), "--allow-mismatch"),
+        setup=_resume_with(_real(_put("optimizer", {})), "--allow-mismatch", *_FURTHER),
     ),
     Case(
         "resume-model-empty",
         "its model state does not fit",
-        setup=_resume_with(_real(_put("model", {})), "--allow-mismatch"),
+        setup=_resume_with(_real(_put("model", {})), "--allow-mismatch", *_FURTHER),
+    ),
+    Case(
+        "resume-data-rng-string",
+        "'data_rng' is no generator state",
+        setup=_resume_with(_real(_put("data_rng", "seed")), *_FURTHER),
+    ),
+    Case(
+        "resume-data-rng-wrong-size",
+        "'data_rng' is no generator state",
+        setup=_resume_with(_real(_put("data_rng", torch.zeros(3, dtype=torch.uint8))), *_FURTHER),
+    ),
+    Case(
+        "resume-a-finished-run",
+        "train.steps: the checkpoint",
+        setup=_resume_with(_real(_put("step", 3))),
+    ),
+    Case(
+        "resume-past-steps",
+        "is at step 7, so train.steps = 3 leaves nothing to train",
+        setup=_resume_with(_real(_put("step", 7))),
     ),
     # --locked
     Case("locked-without-lock-file", "cannot read the lock file", args=("--locked",)),
@@ -555,6 +577,52 @@ def test_a_bad_input_is_one_paragraph_and_exit_2(
         or case.id.startswith(("resume", "locked"))
     )
     assert names_the_file, error
+
+
+class _Samples(torch.utils.data.Dataset[Any]):
+    """A map-style dataset whose samples are `sample` (for the shapes the loop cannot batch)."""
+
+    def __init__(self, sample: Any) -> None:
+        self.sample = sample
+
+    def __len__(self) -> int:
+        return 32
+
+    def __getitem__(self, index: int) -> Any:
+        return self.sample
+
+
+@pytest.mark.parametrize(
+    ("sample", "expect"),
+    [
+        (({"tokens": torch.zeros(8, dtype=torch.long)}, torch.zeros(8)), "a list of 2: a dict"),
+        ((torch.zeros(8), torch.zeros(8), torch.zeros(8)), "a list of 3"),
+        ("just text", "a list of 8: a str"),
+    ],
+    ids=["dict-inputs", "triples", "strings"],
+)
+@pytest.mark.parametrize("table", ["dataset", "eval_dataset"])
+def test_samples_that_are_not_input_target_pairs_are_one_paragraph(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    sample: Any,
+    expect: str,
+    table: str,
+) -> None:
+    from torchplug import Registry
+
+    monkeypatch.delenv("TORCHPLUG_TRACEBACK", raising=False)
+    registry = Registry()
+    registry.register("dataset", "tpx_odd_samples", lambda **_: _Samples(sample))
+    config = tmp_path / "bad.toml"
+    config.write_text(GOOD.format(output=(tmp_path / "run").as_posix()), encoding="utf-8")
+    odd = ["--set", f'{table}.type="tpx_odd_samples"']
+    status = main(["run", str(config), *odd], registry=registry)
+    err = capsys.readouterr().err
+    assert status == 2 and "Traceback" not in err, err
+    assert f"{table}: a batch of the dataset is {expect}" in err
+    assert "pairs of tensors or numbers" in err
 
 
 def test_a_builder_error_keeps_its_cause_for_traceback(

@@ -98,3 +98,17 @@ def test_the_table_shows_each_path_and_a_short_fingerprint() -> None:
         "0.1.0",
         "f" * 12,
     ]
+
+
+@pytest.mark.parametrize("where", ["missing-directory", "a-directory"])
+def test_lock_to_a_place_it_cannot_write_is_one_paragraph(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    pytest.importorskip("torchplug_data", reason="the quickstart's dataset pack is needed")
+    from torchplug.cli import main
+
+    config = Path(__file__).resolve().parents[3] / "examples" / "quickstart.toml"
+    output = tmp_path / "no" / "x.json" if where == "missing-directory" else tmp_path
+    assert main(["lock", str(config), "-o", str(output)]) == 2
+    (error,) = capsys.readouterr().err.strip().splitlines()
+    assert error.startswith(f"torchplug: error: {config}: {output}: cannot write the lock file")

@@ -81,3 +81,34 @@ def test_plot_of_something_that_is_not_a_run(tmp_path: Path, torchplug_cli, make
     result = torchplug_cli("plot", target)
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def _metrics_by_hand(run_dir: Path, text: bytes) -> Path:
+    run_dir.mkdir()
+    (run_dir / "metrics.jsonl").write_bytes(text)
+    return run_dir
+
+
+GOOD_ROWS = b'{"kind": "train", "step": 1, "loss": 1.0, "lr": 0.1}\n'
+
+
+def test_plot_writes_exactly_the_file_named_and_refuses_a_format_it_cannot_write(
+    tmp_path: Path, torchplug_cli
+) -> None:
+    pytest.importorskip("matplotlib")
+    run_dir = _metrics_by_hand(tmp_path / "run", GOOD_ROWS)
+    plain = torchplug_cli("plot", run_dir, "-o", tmp_path / "curve")  # no suffix: a PNG
+    assert plain.returncode == 0, plain.stderr
+    assert _png_size(tmp_path / "curve") == (800, 600)
+    assert not (tmp_path / "curve.png").exists()
+    odd = torchplug_cli("plot", run_dir, "-o", tmp_path / "curve.xyz")
+    assert odd.returncode == 2 and "Traceback" not in odd.stderr
+    assert "matplotlib cannot write .xyz files" in odd.stderr and ".svg" in odd.stderr
+
+
+def test_plot_skips_rows_that_are_not_records(tmp_path: Path, torchplug_cli) -> None:
+    pytest.importorskip("matplotlib")
+    garbled = b'5\n["a list"]\n{"kind": "train", "step": \xff}\n' + GOOD_ROWS
+    result = torchplug_cli("plot", _metrics_by_hand(tmp_path / "run", garbled))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "run" / "plot.png").is_file()

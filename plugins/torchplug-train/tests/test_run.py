@@ -260,7 +260,7 @@ def test_torchrun_trains_on_two_ranks_when_they_agree(tmp_path: Path) -> None:
     assert len([r for r in _metrics(tmp_path / "runs" / "tiny") if r["kind"] == "train"]) == 6
 
 
-def _run_ranks(config: Path, sites: list[Path]) -> list[tuple[int, str]]:
+def _run_ranks(config: Path, sites: list[Path], *args: str) -> list[tuple[int, str]]:
     """Start one `torchplug run` per site as the ranks of one job, each with its own path, the
     way torchrun would start them; returns each rank's exit status and stderr."""
     port = str(_free_port())
@@ -279,7 +279,7 @@ def _run_ranks(config: Path, sites: list[Path]) -> list[tuple[int, str]]:
         }
         ranks.append(
             subprocess.Popen(
-                [sys.executable, "-m", "torchplug", "run", str(config)],
+                [sys.executable, "-m", "torchplug", "run", str(config), *args],
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
@@ -309,6 +309,25 @@ def test_a_rank_that_cannot_resolve_stops_every_rank(tmp_path: Path) -> None:
         assert status == 2, stderr
         assert "rank(s) 1 could not resolve the config" in stderr
         assert "tp_ce" in stderr
+
+
+def test_cuda_asked_for_on_ranks_without_a_gpu_is_one_paragraph(tmp_path: Path) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    sites = [_loss_pack(tmp_path / "site-a", "1.0"), _loss_pack(tmp_path / "site-b", "1.0")]
+    for status, stderr in _run_ranks(_config(tmp_path), sites, "--device", "cuda"):
+        assert status == 2, stderr
+        assert "--device: CUDA was requested but torch sees no GPU" in stderr
+        assert "Traceback" not in stderr
+
+
+def test_a_rank_variable_that_is_not_a_number_is_one_paragraph(tmp_path: Path) -> None:
+    result = _torchplug("run", _config(tmp_path), "--dry-run", env={"RANK": "first"})
+    assert result.returncode == 2
+    assert "the environment variable RANK is 'first', not a number" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_run_help_shows_an_example() -> None:

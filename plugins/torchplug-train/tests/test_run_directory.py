@@ -92,6 +92,28 @@ def test_resume_continues_in_the_checkpoints_directory(
     assert json.loads((run_dir / "summary.json").read_text())["step"] == 20
 
 
+def test_a_resumed_run_trains_on_the_batches_of_a_run_never_stopped(
+    write_config, torchplug_cli, extras_site, jsonl
+) -> None:
+    # 128 samples in batches of 16: 8 steps per epoch. Stopped mid-epoch and at an epoch's end,
+    # then resumed, a run must see the same batches in the same order (the model has no
+    # dropout, CPU arithmetic is deterministic: the losses are equal to the last bit).
+    def losses(run_dir: Path) -> list[float]:
+        return [r["loss"] for r in jsonl(run_dir / "metrics.jsonl") if r["kind"] == "train"]
+
+    config = write_config({"train": {"steps": 20, "eval_every": 0}})
+    unstopped = torchplug_cli("run", config, site=extras_site)
+    assert unstopped.returncode == 0, unstopped.stderr
+    expected = losses(config.parent / "runs" / "tiny")
+    for stop in (5, 8):
+        first = torchplug_cli("run", config, "--set", f"train.steps={stop}", site=extras_site)
+        assert first.returncode == 0, first.stderr
+        run_dir = Path(first.stdout.split("Run directory: ")[1].split(" (")[0])
+        resumed = torchplug_cli("run", config, "--resume", run_dir, site=extras_site)
+        assert resumed.returncode == 0, resumed.stderr
+        assert losses(run_dir) == expected, f"stopped after step {stop}"
+
+
 def test_tensorboard_logs_scalars_when_installed(write_config, torchplug_cli, extras_site) -> None:
     import pytest
 
@@ -124,3 +146,20 @@ def test_tensorboard_missing_is_one_line_and_the_run_goes_on(
     assert "TensorBoard logging is off: the tensorboard package is not installed" in result.stderr
     assert "pip install 'torchplug-train[tensorboard]'" in result.stderr
     assert not (config.parent / "runs" / "tiny" / "tensorboard").exists()
+
+
+def test_a_run_that_fails_before_training_leaves_the_directory_as_it_found_it(
+    write_config, torchplug_cli, extras_site, tmp_path: Path
+) -> None:
+    broken = {"model": {"hidden": -1}}  # torch.nn.Linear refuses it when the model is built
+    new = write_config(broken, name="new")
+    failed = torchplug_cli("run", new, site=extras_site)
+    assert failed.returncode == 2 and "building the model raised" in failed.stderr
+    assert not (tmp_path / "runs" / "new").exists()  # the directory it made is gone
+
+    mine = tmp_path / "mine"  # made by the user (a mount point, or the current directory)
+    mine.mkdir()
+    config = write_config({**broken, "train": {"output_dir": "."}}, name="here")
+    failed = torchplug_cli("run", config, site=extras_site, cwd=mine)
+    assert failed.returncode == 2 and "building the model raised" in failed.stderr
+    assert mine.is_dir() and list(mine.iterdir()) == []  # kept, and empty again

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import torch
 from torchplug import ConfigError
-from torchplug_train.config import apply_overrides
+from torchplug_train.config import LoopOptions, apply_overrides
 from torchplug_train.groups import GroupSettings, param_groups, takes_model
 from torchplug_train.rundir import claim_run_directory
 from torchplug_train.stepping import has_modes, needs_closure, needs_create_graph, step_on
@@ -36,21 +36,37 @@ def test_schedulers_are_stepped_by_their_convention() -> None:
     declared = torch.optim.lr_scheduler.StepLR(optimizer, 2)
     declared.torchplug_step_on = "epoch"  # type: ignore[attr-defined]
     assert step_on(declared, None) == "epoch"
+
+
+def test_the_loops_own_keys_are_read_and_checked_once() -> None:
+    options = LoopOptions.from_config(
+        {
+            "optimizer": {"type": "adamw", "param_groups": {"no_weight_decay": ["bias"]}},
+            "scheduler": {"type": "step", "step_on": "epoch"},
+        }
+    )
+    assert options == LoopOptions(GroupSettings(no_weight_decay=("bias",)), "epoch")
+    assert LoopOptions.from_config({"optimizer": "adamw", "scheduler": "step"}) == LoopOptions()
     with pytest.raises(ConfigError, match=r"scheduler\.step_on: expected one of"):
-        step_on(plateau, "hourly")
+        LoopOptions.from_config({"scheduler": {"type": "step", "step_on": "hourly"}})
 
 
 def test_optimizers_say_what_they_need() -> None:
-    pytest.importorskip("pytorch_optimizer")
-    from pytorch_optimizer import AdaHessian, ScheduleFreeAdamW
-
     lbfgs = torch.optim.LBFGS(_params())
     adamw = torch.optim.AdamW(_params())
     assert needs_closure(lbfgs) and not needs_closure(adamw)
-    assert needs_create_graph(AdaHessian(_params())) and not needs_create_graph(adamw)
-    assert has_modes(ScheduleFreeAdamW(_params())) and not has_modes(adamw)
+    assert not needs_create_graph(adamw) and not has_modes(adamw)
     adamw.torchplug_needs_closure = True  # type: ignore[attr-defined]
-    assert needs_closure(adamw)
+    adamw.torchplug_create_graph = True  # type: ignore[attr-defined]
+    assert needs_closure(adamw) and needs_create_graph(adamw)
+
+
+def test_pytorch_optimizers_hessian_and_schedule_free_ones_are_recognised() -> None:
+    pytest.importorskip("pytorch_optimizer")
+    from pytorch_optimizer import AdaHessian, ScheduleFreeAdamW
+
+    assert needs_create_graph(AdaHessian(_params()))
+    assert has_modes(ScheduleFreeAdamW(_params()))
 
 
 def test_an_optimizer_builder_asks_for_the_model_by_naming_it() -> None:
@@ -81,7 +97,8 @@ def test_a_run_directory_is_never_shared(tmp_path: Path) -> None:
     base = tmp_path / "runs" / "tiny"
     claimed: list[Path] = []
     threads = [
-        threading.Thread(target=lambda: claimed.append(claim_run_directory(base))) for _ in range(8)
+        threading.Thread(target=lambda: claimed.append(claim_run_directory(base)[0]))
+        for _ in range(8)
     ]
     for thread in threads:
         thread.start()
@@ -91,7 +108,8 @@ def test_a_run_directory_is_never_shared(tmp_path: Path) -> None:
     assert sorted(p.name for p in claimed) == sorted(["tiny", *(f"tiny-{n}" for n in range(2, 9))])
     empty = tmp_path / "made-by-hand"
     empty.mkdir()
-    assert claim_run_directory(empty) == empty  # an empty directory is free
+    assert claim_run_directory(empty) == (empty, False)  # an empty directory is free
+    assert claim_run_directory(tmp_path / "new") == (tmp_path / "new", True)
 
 
 def test_set_keys_are_toml_keys() -> None:
@@ -101,3 +119,22 @@ def test_set_keys_are_toml_keys() -> None:
         "optimizer": {"param_groups": {"overrides": {"head.*": {"lr": 1e-4}}}},
         "a": {"b": 2},
     }
+
+
+def test_the_command_recorded_in_config_toml_has_every_option_that_changes_the_run() -> None:
+    from torchplug_train.run import RunOptions
+
+    assert RunOptions("tiny.toml").command() == "torchplug run tiny.toml"
+    options = RunOptions(
+        "my runs/tiny.toml",
+        ("optimizer.lr=0.1",),
+        resume="runs/tiny",
+        locked=True,
+        lock_file="tiny.lock.json",
+        allow_mismatch=True,
+        device="cpu",
+    )
+    assert options.command() == (
+        "torchplug run 'my runs/tiny.toml' --set optimizer.lr=0.1 --resume runs/tiny "
+        "--lock-file tiny.lock.json --allow-mismatch --device cpu"
+    )

@@ -15,6 +15,8 @@ from typing import Any, TextIO
 
 from torchplug import hookimpl
 
+from .rundir import write_text_atomically
+
 FIELDS = ["kind", "step", "loss", "lr", "samples_per_s", "eval_loss"]
 
 
@@ -22,19 +24,21 @@ def _drop_rows_after(path: Path, step: int, csv_format: bool) -> None:
     """A resumed run starts again after its checkpoint's step: rows past it were lost training."""
     if not path.is_file():
         return
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
     kept = []
     for index, line in enumerate(lines):
+        if not line.endswith("\n"):
+            continue  # torn by a kill: even a row whose step reads would run into the next one
         try:
             if csv_format:
                 row_step = int(line.split(",")[1]) if index else -1
             else:
                 row_step = int(json.loads(line)["step"])
         except (ValueError, IndexError, KeyError, TypeError):
-            continue  # a line torn by a kill
+            continue  # garbled
         if row_step <= step:
             kept.append(line)
-    path.write_text("".join(kept), encoding="utf-8")
+    write_text_atomically(path, "".join(kept))  # a kill now must not lose the whole history
 
 
 class MetricsLogger:
@@ -55,6 +59,7 @@ class MetricsLogger:
 
     @hookimpl
     def torchplug_train_start(self, run: Any) -> None:
+        self.torchplug_train_end()  # a run in this process that failed never got to its end
         if not run.is_main:
             return
         csv_format = run.settings.metrics_format == "csv"

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import CheckpointError
+from .errors import CheckpointError, first_line
 from .lock import Resolved, from_json
 
 FORMAT = 1
@@ -123,10 +123,10 @@ def save_atomically(state: Mapping[str, Any], final: Path) -> None:
         if named is not None:
             named.unlink(missing_ok=True)
         failed = writer.error if writer is not None and writer.error is not None else exc
-        reason = failed.strerror if isinstance(failed, OSError) and failed.strerror else str(exc)
+        reason = failed.strerror if isinstance(failed, OSError) and failed.strerror else None
         kept = "the previous checkpoint is kept" if final.exists() else "no checkpoint was written"
         raise CheckpointError(
-            f"{final}: cannot write the checkpoint ({reason.splitlines()[0]}); {kept} and no "
+            f"{final}: cannot write the checkpoint ({reason or first_line(exc)}); {kept} and no "
             "partial file is left. Free space on that disk (or choose another train.output_dir) "
             "and resume from the last checkpoint."
         ) from exc
@@ -175,10 +175,7 @@ def read_checkpoint(given: str | Path) -> dict[str, Any]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise _malformed(
-            path, f"torch.load cannot read it ({type(exc).__name__}: {first[:200]})"
-        ) from None
+        raise _malformed(path, f"torch.load cannot read it ({first_line(exc, 200)})") from None
     if not isinstance(state, dict) or "torchplug_checkpoint" not in state:
         raise _malformed(path, "it holds no 'torchplug_checkpoint' format number")
     if state["torchplug_checkpoint"] != FORMAT:
@@ -198,6 +195,12 @@ def read_checkpoint(given: str | Path) -> dict[str, Any]:
         raise _malformed(path, f"'step' is {state['step']}")
     if state.get("scheduler") is not None and not isinstance(state["scheduler"], Mapping):
         raise _malformed(path, "'scheduler' is neither a state dict nor None")
+    if state.get("data_rng") is not None:  # checkpoints before it have none: batches reshuffle
+        try:
+            torch.Generator().set_state(state["data_rng"])
+        except (TypeError, RuntimeError) as exc:
+            what = f"'data_rng' is no generator state ({first_line(exc, 200)})"
+            raise _malformed(path, what) from None
     recorded_set(state, path)  # a malformed lock fails here, not halfway through the run
     state["path"] = str(path)
     return state

@@ -1,8 +1,9 @@
 """Training configs: TOML files with ``--set key=value`` overrides, read into plain dicts.
 
 Also the ``[train]`` table (`TrainSettings`, range-checked) and the few keys of component tables
-that the loop reads itself (`LOOP_KEYS`: an optimizer's ``param_groups``, a scheduler's
-``step_on``), which are taken out before the builder sees its table. Imports no torch.
+that the loop reads itself (`LOOP_KEYS`, read into `LoopOptions`: an optimizer's
+``param_groups``, a scheduler's ``step_on``), which are taken out before the builder sees its
+table. Imports no torch.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from typing import Any
 
 from torchplug import ConfigError, Registry
 from torchplug.build import did_you_mean, type_problem
+
+from .groups import GroupSettings
+from .stepping import STEP_ON
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -113,12 +117,23 @@ def component_spec(config: Mapping[str, Any], table: str) -> Any:
     return spec
 
 
-def loop_options(config: Mapping[str, Any], table: str) -> dict[str, Any]:
-    """The loop's own keys of a component table (``param_groups``, ``step_on``), if any."""
-    spec = config.get(table)
-    if not isinstance(spec, Mapping):
-        return {}
-    return {k: spec[k] for k in LOOP_KEYS.get(table, ()) if k in spec}
+@dataclass(frozen=True)
+class LoopOptions:
+    """The loop's own keys of the component tables, read and checked before anything is built."""
+
+    param_groups: GroupSettings | None = None  # [optimizer.param_groups]
+    step_on: str | None = None  # [scheduler] step_on; None: as the scheduler shows or declares
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> LoopOptions:
+        optimizer, scheduler = config.get("optimizer"), config.get("scheduler")
+        groups = optimizer.get("param_groups") if isinstance(optimizer, Mapping) else None
+        step_on = scheduler.get("step_on") if isinstance(scheduler, Mapping) else None
+        if step_on is not None and step_on not in STEP_ON:
+            raise ConfigError(
+                f"expected one of {list(STEP_ON)}, got {step_on!r}", path="scheduler.step_on"
+            )
+        return cls(GroupSettings.from_config(groups) if groups is not None else None, step_on)
 
 
 def train_table(config: Mapping[str, Any], config_path: str | Path) -> TrainSettings:

@@ -22,22 +22,27 @@ class RankMismatchError(TorchplugError):
 
 def environment_rank() -> tuple[int, int, int]:
     """(rank, world size, local rank) as torchrun sets them; (0, 1, 0) for a plain process."""
-    return (
-        int(os.environ.get("RANK", "0")),
-        int(os.environ.get("WORLD_SIZE", "1")),
-        int(os.environ.get("LOCAL_RANK", "0")),
-    )
+    numbers = []
+    for name, default in (("RANK", "0"), ("WORLD_SIZE", "1"), ("LOCAL_RANK", "0")):
+        text = os.environ.get(name, default)
+        try:
+            numbers.append(int(text))
+        except ValueError:
+            raise TorchplugError(
+                f"the environment variable {name} is {text!r}, not a number: torchrun sets RANK, "
+                "WORLD_SIZE and LOCAL_RANK; unset them to train in one process"
+            ) from None
+    rank, world_size, local_rank = numbers
+    return rank, world_size, local_rank
 
 
-def init_process_group(use_cuda: bool, local_rank: int = 0, timeout_s: float = 300.0) -> None:
-    """gloo on CPU, nccl on CUDA (one device per local rank, chosen before the group forms);
-    the timeout bounds any wait on a rank that died."""
-    import torch
+def init_process_group(device: Any, timeout_s: float = 300.0) -> None:
+    """gloo on CPU, nccl on CUDA (`device`, this rank's GPU, is already current); the timeout
+    bounds any wait on a rank that died."""
     import torch.distributed as dist
 
-    if use_cuda:
-        torch.cuda.set_device(local_rank)
-    dist.init_process_group("nccl" if use_cuda else "gloo", timeout=timedelta(seconds=timeout_s))
+    backend = "nccl" if device.type == "cuda" else "gloo"
+    dist.init_process_group(backend, timeout=timedelta(seconds=timeout_s))
 
 
 def destroy_process_group() -> None:

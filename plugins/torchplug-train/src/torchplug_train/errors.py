@@ -16,9 +16,11 @@ from torchplug.build import ComponentFactory
 _HOW_TO_DEBUG = "run again with --traceback for the full traceback"
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException, limit: int | None = None) -> str:
+    """``ValueError: the first line of its message`` (cut at `limit` characters): what a
+    one-paragraph error quotes of an exception it wraps; the rest is for ``--traceback``."""
     text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    return f"{type(exc).__name__}: {text[0][:limit]}" if text else type(exc).__name__
 
 
 class ComponentError(ConfigError):
@@ -39,7 +41,7 @@ class ComponentError(ConfigError):
         inner = notes[0].removeprefix("while building ").split(":")[0] if notes else factory.path
         where = f"; {notes[0]}" if inner != factory.path else ""
         return cls(
-            f"{doing} raised {_first_line(exc)} ({factory.component}{where}). {fix}; "
+            f"{doing} raised {first_line(exc)} ({factory.component}{where}). {fix}; "
             f"{_HOW_TO_DEBUG}.",
             path=factory.path,
             component=f"{factory.category}:{factory.name}",

@@ -3,7 +3,8 @@
 pluggy re-raises a hook implementation's exception as it is, and a traceback from deep inside a
 training loop does not say which installed pack to fix. Here the exception's frames are matched
 against the implementations of the event, so the error names the plugin (``distribution:name``,
-as the registry registers installed hook plugins), the event, and how to block the plugin.
+as the registry registers installed hook plugins), the event, and how to block the plugin. A
+plugin that calls ``sys.exit()`` is reported the same way, rather than ending the run unsaved.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from torchplug import Registry, TorchplugError
 
 from . import hookspecs
-from .errors import HookError
+from .errors import HookError, first_line
 
 
 def _code_of(function: Any) -> Any:
@@ -53,10 +54,10 @@ class Events:
         caller = getattr(self._hook, event)
         try:
             caller(**kwargs)
-        except Exception as exc:
+        except HookError:
+            raise
+        except (Exception, SystemExit) as exc:  # a plugin's sys.exit() must not end a run unsaved
             plugin = _culprit(caller, exc.__traceback__)
-            if isinstance(exc, HookError):
-                raise
             who = f"the hook plugin {plugin!r}" if plugin else "a hook plugin"
             if plugin and ":" in plugin:
                 distribution = plugin.split(":", 1)[0]
@@ -66,10 +67,11 @@ class Events:
                 )
             else:
                 fix = "Fix the plugin, or unregister it"
-            first = (str(exc).strip().splitlines() or [""])[0]
-            detail = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
-            if isinstance(exc, TorchplugError):
-                detail = first
+            detail = first_line(exc)
+            if isinstance(exc, TorchplugError):  # its message is already the paragraph
+                detail = detail.removeprefix(f"{type(exc).__name__}: ")
+            elif isinstance(exc, SystemExit):
+                detail = f"it called sys.exit({exc.code!r})"
             raise HookError(
                 f"{who} failed in the event {event}: {detail}. {fix}; run again with "
                 "--traceback for the full traceback.",

@@ -31,18 +31,21 @@ def _number(value: Any) -> float | None:
 
 
 def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
-    """The rows of a run's metrics file, JSONL or CSV; a torn last line is skipped."""
+    """The rows of a run's metrics file, JSONL or CSV; a torn or garbled line is skipped (bytes
+    that are not UTF-8 read as U+FFFD, which never makes a number)."""
     jsonl, table = run_dir / "metrics.jsonl", run_dir / "metrics.csv"
     if jsonl.is_file():
         rows = []
-        for line in jsonl.read_text(encoding="utf-8").splitlines():
+        for line in jsonl.read_text(encoding="utf-8", errors="replace").splitlines():
             try:
-                rows.append(json.loads(line))
+                row = json.loads(line)
             except json.JSONDecodeError:
                 continue  # a run killed mid-write leaves half a line
+            if isinstance(row, dict):
+                rows.append(row)
         return rows
     if table.is_file():
-        with table.open(encoding="utf-8", newline="") as handle:
+        with table.open(encoding="utf-8", errors="replace", newline="") as handle:
             return list(csv.DictReader(handle))
     what = "is not a directory" if not run_dir.is_dir() else "has no metrics.jsonl or metrics.csv"
     raise PlotError(
@@ -103,8 +106,17 @@ def plot_run(run_dir: str | Path, output: str | Path | None = None) -> Path:
     bottom.ticklabel_format(axis="y", style="sci", scilimits=(-3, 3))
     figure.tight_layout()
     target = Path(output) if output is not None else directory / "plot.png"
+    # matplotlib takes the format from the name, and adds ".png" to a name without a suffix:
+    # write exactly the file named, and refuse a format it has no writer for.
+    kind = target.suffix[1:].lower() or "png"
     try:
-        figure.savefig(target, dpi=100)
+        supported = figure.canvas.get_supported_filetypes()
+        if kind not in supported:
+            raise PlotError(
+                f"{target}: matplotlib cannot write .{kind} files; give -o a name ending in one "
+                f"of {', '.join('.' + k for k in sorted(supported))}"
+            )
+        figure.savefig(target, dpi=100, format=kind)
     except OSError as exc:
         raise PlotError(f"{target}: cannot write the plot: {exc.strerror or exc}") from None
     finally:

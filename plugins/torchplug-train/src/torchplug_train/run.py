@@ -8,24 +8,18 @@ train. torch is imported only once components are resolved (or a checkpoint is r
 
 from __future__ import annotations
 
+import contextlib
 import shlex
-import shutil
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from torchplug import ConfigError, Registry, TorchplugError
 from torchplug.build import ComponentFactory
 
-from .config import (
-    LOOP_KEYS,
-    TrainSettings,
-    apply_settings,
-    load_config,
-    loop_options,
-    train_table,
-)
+from .config import LoopOptions, TrainSettings, apply_settings, load_config, train_table
 from .distributed import (
     agree,
     destroy_process_group,
@@ -33,7 +27,6 @@ from .distributed import (
     from_main_rank,
     init_process_group,
 )
-from .groups import GroupSettings
 from .lock import (
     Resolved,
     default_lock_path,
@@ -45,7 +38,9 @@ from .lock import (
     verify_against,
     write_lock,
 )
-from .stepping import STEP_ON
+
+if TYPE_CHECKING:
+    from .trainer import TrainingRun
 
 
 @dataclass(frozen=True)
@@ -68,53 +63,61 @@ class RunOptions:
             words += ["--set", override]
         if self.resume:
             words += ["--resume", self.resume]
+        if self.lock_file:
+            words += ["--lock-file", self.lock_file]
+        elif self.locked:
+            words.append("--locked")
+        if self.allow_mismatch:
+            words.append("--allow-mismatch")
+        if self.device != "auto":
+            words += ["--device", self.device]
         return shlex.join(words)
+
+
+@contextlib.contextmanager
+def _naming_the_file(config: str) -> Iterator[None]:
+    """Every config error names the file as well as the key: "tiny.toml: train.steps: ..."."""
+    try:
+        yield
+    except ConfigError as exc:
+        message = str(exc)
+        if not message.startswith(config):
+            exc.args = (f"{config}: {message}", *exc.args[1:])
+        raise
 
 
 def lock_command(
     registry: Registry, config: str, overrides: tuple[str, ...], output: str | None, out: TextIO
 ) -> Path:
     """Resolve a config and write its lock file; returns the file written."""
-    table = load_config(config, overrides)
-    apply_settings(registry, table, config)
-    resolved = resolved_set(prepare(registry, table))
-    target = write_lock(output or default_lock_path(config), resolved, config)
+    with _naming_the_file(config):
+        table = load_config(config, overrides)
+        apply_settings(registry, table, config)
+        resolved = resolved_set(prepare(registry, table))
+        target = Path(output or default_lock_path(config))
+        try:
+            write_lock(target, resolved, config)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot write the lock file: {exc.strerror or exc}; give a writable path with -o",
+                path=str(target),
+            ) from None
     print(format_table(resolved), file=out)
     print(f"Wrote {target}", file=out)
     return target
 
 
-def read_loop_options(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The loop's own keys of the component tables, checked before anything is imported."""
-    options = {table: loop_options(config, table) for table in LOOP_KEYS}
-    groups = options["optimizer"].get("param_groups")
-    if groups is not None:
-        GroupSettings.from_config(groups)
-    step_on = options["scheduler"].get("step_on")
-    if step_on is not None and step_on not in STEP_ON:
-        raise ConfigError(
-            f"expected one of {list(STEP_ON)}, got {step_on!r}", path="scheduler.step_on"
-        )
-    return options
-
-
 def run_command(registry: Registry, options: RunOptions, out: TextIO = sys.stdout) -> int:
     """Resolve, check, agree across ranks, then train (unless a dry run); returns the exit status:
     0, or 128 + the signal that stopped training early (its checkpoint written)."""
-    try:
+    with _naming_the_file(options.config):
         return _run(registry, options, out)
-    except ConfigError as exc:
-        # Every config error names the file as well as the key: "tiny.toml: train.steps: ...".
-        message = str(exc)
-        if not message.startswith(options.config):
-            exc.args = (f"{options.config}: {message}", *exc.args[1:])
-        raise
 
 
 def _run(registry: Registry, options: RunOptions, out: TextIO) -> int:
     config = load_config(options.config, options.overrides)
     settings = train_table(config, options.config)
-    loop = read_loop_options(config)
+    loop = LoopOptions.from_config(config)
     apply_settings(registry, config, options.config)
     lock_file = options.lock_file or str(default_lock_path(options.config))
     if options.locked:
@@ -124,6 +127,13 @@ def _run(registry: Registry, options: RunOptions, out: TextIO) -> int:
         from .checkpoint import read_checkpoint, recorded_set
 
         state = read_checkpoint(options.resume)
+        if state["step"] >= settings.steps:  # else a run of no steps, its loss NaN
+            raise ConfigError(
+                f"the checkpoint {state['path']} is at step {state['step']}, so train.steps = "
+                f"{settings.steps} leaves nothing to train; train further with --set "
+                f"train.steps={state['step'] * 2}",
+                path="train.steps",
+            )
         follow(registry, recorded_set(state), str(state["path"]))
     rank, world_size, local_rank = environment_rank()
     if rank == 0:
@@ -133,8 +143,13 @@ def _run(registry: Registry, options: RunOptions, out: TextIO) -> int:
             flush=True,
         )
     distributed = world_size > 1
+    from .trainer import TrainingRun, choose_device
+
+    # Before the process group: nccl needs this rank's GPU, and --device cuda on a machine
+    # without one is refused here rather than by torch inside init_process_group.
+    device = choose_device(options.device, local_rank if distributed else None)
     if distributed:
-        init_process_group(use_cuda=_wants_cuda(options.device), local_rank=local_rank)
+        init_process_group(device)
     try:
         resolved, error = None, None
         try:
@@ -170,35 +185,24 @@ def _run(registry: Registry, options: RunOptions, out: TextIO) -> int:
                     file=out,
                 )
             return 0
-        from .trainer import choose_device
+        from .rundir import discard_run_directory
 
-        device = choose_device(options.device, local_rank if distributed else None)
-        run_dir = _run_directory(options, config, settings, resolved, state, rank, distributed)
-        return _train(
-            registry,
-            options,
-            config,
-            settings,
-            factories,
-            loop,
-            resolved,
-            state,
-            (rank, world_size),
-            device,
-            run_dir,
-            out,
+        run_dir, created = _run_directory(
+            options, config, settings, resolved, state, rank, distributed
         )
+        run = TrainingRun(
+            config, options.config, settings, resolved, device, rank, world_size, run_dir=run_dir
+        )
+        try:
+            return _train(registry, run, factories, loop, state, out)
+        except BaseException:
+            if rank == 0 and state is None and run.step == 0:
+                # Nothing was trained: a run that failed while building leaves no directory.
+                discard_run_directory(run_dir, created)
+            raise
     finally:
         if distributed:
             destroy_process_group()
-
-
-def _wants_cuda(device: str) -> bool:
-    if device == "cpu":
-        return False
-    import torch
-
-    return device == "cuda" or torch.cuda.is_available()
 
 
 def _run_directory(
@@ -209,9 +213,9 @@ def _run_directory(
     state: dict[str, Any] | None,
     rank: int,
     distributed: bool,
-) -> Path:
+) -> tuple[Path, bool]:
     """Rank 0 claims a new run directory (or checks the resumed one) and writes its config and
-    lock; every rank gets its path, or the same error."""
+    lock; every rank gets its path, or the same error. True if rank 0 created the directory."""
     from .errors import RunDirectoryError
     from .rundir import (
         check_resume_directory,
@@ -222,14 +226,15 @@ def _run_directory(
     )
 
     claimed: dict[str, str] = {}
+    created = False
     if rank == 0:
         try:
             if state is not None:
                 directory = Path(state["path"]).parent
                 check_resume_directory(directory)
             else:
-                directory = claim_run_directory(settings.output_dir)
-            run_config = resolved_config(config, settings, settings.output_dir)
+                directory, created = claim_run_directory(settings.output_dir)
+            run_config = resolved_config(config, settings)
             write_config(directory, run_config, options.command(), options.config)
             write_lock_file(directory, resolved, options.config)
             claimed = {"dir": str(directory)}
@@ -245,47 +250,33 @@ def _run_directory(
         claimed = from_main_rank(claimed)
     if "error" in claimed:
         raise RunDirectoryError(claimed["error"], path="")  # the message names its path
-    return Path(claimed["dir"])
+    return Path(claimed["dir"]), created
 
 
 def _train(
     registry: Registry,
-    options: RunOptions,
-    config: dict[str, Any],
-    settings: TrainSettings,
+    run: TrainingRun,
     factories: dict[str, ComponentFactory],
-    loop: dict[str, dict[str, Any]],
-    resolved: list[Resolved],
+    loop: LoopOptions,
     state: dict[str, Any] | None,
-    ranks: tuple[int, int],
-    device: Any,
-    run_dir: Path,
     out: TextIO,
 ) -> int:
+    """Train `run`, and say on rank 0 how it ended; returns the exit status."""
     from .console import Console
-    from .trainer import TrainingRun, train
+    from .trainer import train
 
-    rank, world_size = ranks
+    rank, run_dir, settings = run.rank, run.run_dir, run.settings
     if rank == 0:
         where = "continuing in" if state is not None else "writing to"
         print(f"Run directory: {run_dir} ({where} it)", file=out, flush=True)
-    run = TrainingRun(
-        config, options.config, settings, resolved, device, rank, world_size, run_dir=run_dir
+    outcome = train(
+        registry,
+        run,
+        factories,
+        loop_options=loop,
+        resume=state,
+        console=Console(rank == 0, sys.stderr),
     )
-    try:
-        outcome = train(
-            registry,
-            run,
-            factories,
-            loop_options=loop,
-            resume=state,
-            console=Console(rank == 0, sys.stderr),
-        )
-    except BaseException:
-        if rank == 0 and state is None and run.step == 0:
-            # Nothing was trained: a run that failed while building leaves no directory behind.
-            shutil.rmtree(run_dir, ignore_errors=True)
-        raise
     if rank != 0:
         return 128 + outcome.signal if outcome.signal else 0
     metrics = outcome.metrics

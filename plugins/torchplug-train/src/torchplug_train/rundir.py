@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from pathlib import Path
@@ -38,40 +39,57 @@ def _refuse(path: Path, why: str) -> RunDirectoryError:
     )
 
 
-def _claim(directory: Path) -> bool:
-    """Take `directory` for this run if it is new or empty; False if another run has it."""
+def _claim(directory: Path) -> bool | None:
+    """Take `directory` for this run if it is new or empty: True if this run created it, False
+    if it was there (empty), None if another run has it."""
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(parents=True)
+        created = True
     except FileExistsError:
-        raise _refuse(directory, "it (or a parent of it) is a file") from None
+        if not directory.is_dir():
+            raise _refuse(directory, "it (or a parent of it) is a file") from None
+        created = False
     except NotADirectoryError:
         raise _refuse(directory, "a parent of it is a file") from None
     except OSError as exc:
         raise _refuse(directory, exc.strerror or str(exc)) from None
     if any(directory.iterdir()):
-        return False
+        return None
     try:
         with (directory / CONFIG_FILE).open("x", encoding="utf-8"):
             pass
     except FileExistsError:
-        return False
+        return None
     except OSError as exc:
         raise _refuse(directory, f"it is not writable ({exc.strerror or exc})") from None
-    return True
+    return created
 
 
-def claim_run_directory(base: str | Path) -> Path:
-    """A new run directory: `base` if it is new or empty, else the first free `base`-N."""
+def claim_run_directory(base: str | Path) -> tuple[Path, bool]:
+    """A new run directory: `base` if it is new or empty, else the first free `base`-N; and
+    whether this run created it (see `discard_run_directory`)."""
     base = Path(base)
     if not base.name:  # "." or "/": number the directory by its real name
         base = base.resolve()
-    if _claim(base):
-        return base
-    for number in range(2, 10_000):
-        candidate = base.with_name(f"{base.name}-{number}")
-        if _claim(candidate):
-            return candidate
+    for candidate in (base, *(base.with_name(f"{base.name}-{n}") for n in range(2, 10_000))):
+        created = _claim(candidate)
+        if created is not None:
+            return candidate, created
     raise _refuse(base, "it and 9,998 numbered siblings are all taken")
+
+
+def discard_run_directory(directory: Path, created: bool) -> None:
+    """Undo the claim of a run that trained nothing: remove what it wrote, and the directory if
+    the run created it. Everything inside is this run's (it was claimed empty); the directory
+    itself may be the user's (``output_dir = "."``, a mount point) and then stays, empty."""
+    for child in directory.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
+    if created:
+        with contextlib.suppress(OSError):
+            directory.rmdir()
 
 
 def check_resume_directory(directory: Path) -> None:
@@ -84,7 +102,8 @@ def check_resume_directory(directory: Path) -> None:
         raise _refuse(directory, f"it is not writable ({exc.strerror or exc})") from None
 
 
-def _write_text_atomically(path: Path, text: str) -> None:
+def write_text_atomically(path: Path, text: str) -> None:
+    """Replace `path` with `text` whole: a kill leaves the old file or the new one."""
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         temp.write_text(text, encoding="utf-8")
@@ -95,12 +114,10 @@ def _write_text_atomically(path: Path, text: str) -> None:
         raise
 
 
-def resolved_config(
-    config: Mapping[str, Any], settings: TrainSettings, base_output: str
-) -> dict[str, Any]:
-    """The config as run: overrides applied, ``[train]`` complete (its output_dir the base)."""
+def resolved_config(config: Mapping[str, Any], settings: TrainSettings) -> dict[str, Any]:
+    """The config as run: overrides applied, ``[train]`` complete with its defaults (output_dir
+    the base, not the numbered directory, so that running it again makes a new one)."""
     train = {k: v for k, v in asdict(settings).items() if v is not None}
-    train["output_dir"] = base_output
     return {"train": train, **{k: v for k, v in config.items() if k != "train"}}
 
 
@@ -115,7 +132,7 @@ def write_config(
     for key, value in config.items():
         document[key] = value
     target = directory / CONFIG_FILE
-    _write_text_atomically(target, tomlkit.dumps(document))
+    write_text_atomically(target, tomlkit.dumps(document))
     return target
 
 
@@ -125,5 +142,5 @@ def write_lock_file(directory: Path, resolved: Iterable[Resolved], source: str |
 
 def write_summary(directory: Path, summary: Mapping[str, Any]) -> Path:
     target = directory / SUMMARY_FILE
-    _write_text_atomically(target, json.dumps(summary, indent=2, default=str) + "\n")
+    write_text_atomically(target, json.dumps(summary, indent=2, default=str) + "\n")
     return target

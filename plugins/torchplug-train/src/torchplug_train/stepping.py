@@ -12,8 +12,6 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from torchplug import ConfigError
-
 #: How a scheduler is stepped: after every optimizer step, at the end of every epoch, with the
 #: evaluation loss after every evaluation, or timm's way (``step_update(num_updates)`` after every
 #: optimizer step and ``step(epoch)`` at the end of every epoch).
@@ -25,10 +23,6 @@ def _parameters(method: Any) -> list[inspect.Parameter]:
         return list(inspect.signature(method).parameters.values())
     except (TypeError, ValueError):
         return []
-
-
-def _declared(obj: Any, attribute: str) -> Any:
-    return getattr(obj, attribute, None)
 
 
 # --------------------------------------------------------------------------------- optimizers
@@ -43,7 +37,7 @@ def has_modes(optimizer: Any) -> bool:
 
 def needs_closure(optimizer: Any) -> bool:
     """LBFGS-like: ``step(closure)`` with a required closure, or ``torchplug_needs_closure``."""
-    declared = _declared(optimizer, "torchplug_needs_closure")
+    declared = getattr(optimizer, "torchplug_needs_closure", None)
     if declared is not None:
         return bool(declared)
     return any(
@@ -55,7 +49,7 @@ def needs_closure(optimizer: Any) -> bool:
 def needs_create_graph(optimizer: Any) -> bool:
     """Hessian-based optimizers need the gradient's graph: ``step(..., hessian=None)`` says so
     (pytorch-optimizer's AdaHessian and SophiaH), as does ``torchplug_create_graph = True``."""
-    declared = _declared(optimizer, "torchplug_create_graph")
+    declared = getattr(optimizer, "torchplug_create_graph", None)
     if declared is not None:
         return bool(declared)
     return any(p.name == "hessian" for p in _parameters(getattr(optimizer, "step", None)))
@@ -64,16 +58,12 @@ def needs_create_graph(optimizer: Any) -> bool:
 # --------------------------------------------------------------------------------- schedulers
 
 
-def step_on(scheduler: Any, configured: Any) -> str:
-    """How `scheduler` is stepped: ``[scheduler] step_on``, else what the object declares
-    (``torchplug_step_on``), else the convention its methods show."""
+def step_on(scheduler: Any, configured: str | None) -> str:
+    """How `scheduler` is stepped: ``[scheduler] step_on`` (checked by `config.LoopOptions`),
+    else what the object declares (``torchplug_step_on``), else the convention its methods show."""
     if configured is not None:
-        if configured not in STEP_ON:
-            raise ConfigError(
-                f"expected one of {list(STEP_ON)}, got {configured!r}", path="scheduler.step_on"
-            )
-        return str(configured)
-    declared = _declared(scheduler, "torchplug_step_on")
+        return configured
+    declared = getattr(scheduler, "torchplug_step_on", None)
     if declared in STEP_ON:
         return str(declared)
     if callable(getattr(scheduler, "step_update", None)):

@@ -24,7 +24,7 @@ class TensorBoardLogger:
 
     @hookimpl
     def torchplug_train_start(self, run: Any) -> None:
-        self._writer = None
+        self.torchplug_train_end()  # a run in this process that failed never got to its end
         if not run.is_main or not run.settings.tensorboard:
             return
         try:

@@ -1,8 +1,8 @@
 """The reference training loop behind ``torchplug run``: a consumer of the registry like any other.
 
 It builds every component of a config through the registry, trains with DistributedDataParallel
-under torchrun (gloo on CPU, nccl on CUDA), drives optimizers and schedulers the way each asks
-(`stepping`), reports through pluggy hooks (`hookspecs`, called by `events`), checkpoints
+under torchrun (gloo on CPU, nccl on CUDA) on the batches of `batches`, drives optimizers and
+schedulers the way each asks (`stepping`), reports through pluggy hooks (`hookspecs`, called by `events`), checkpoints
 atomically (`checkpoint`) and stops cleanly on SIGINT/SIGTERM (`signals`). Whatever a component's
 own code raises is reported with its config path and pack (`errors.ComponentError`). This module
 imports torch at its top; the modules that only read configs and resolve components do not.
@@ -22,17 +22,17 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch.utils.data import DataLoader, DistributedSampler
 from torchplug import ConfigError, Registry, TorchplugError
 from torchplug.build import ComponentFactory
 
 from . import checkpoint, stepping
-from .config import TrainSettings
+from .batches import Batches, pair
+from .config import LoopOptions, TrainSettings
 from .console import Console, count
 from .distributed import barrier, largest_across_ranks
-from .errors import CheckpointError, ComponentError, describe
+from .errors import CheckpointError, ComponentError, describe, first_line
 from .events import Events
-from .groups import GroupSettings, check_options, describe_groups, param_groups, takes_model
+from .groups import check_options, describe_groups, param_groups, takes_model
 from .lock import Resolved, to_json
 from .signals import StopRequest
 
@@ -93,7 +93,10 @@ class Outcome:
 
     metrics: dict[str, float]
     signal: int = 0
-    signal_name: str = ""
+
+    @property
+    def signal_name(self) -> str:
+        return signal.Signals(self.signal).name if self.signal else ""
 
 
 def choose_device(requested: str, local_rank: int | None = None) -> torch.device:
@@ -141,7 +144,7 @@ class _Loop:
         registry: Registry,
         run: TrainingRun,
         factories: Mapping[str, ComponentFactory],
-        loop_options: Mapping[str, Mapping[str, Any]],
+        loop_options: LoopOptions,
         console: Console,
     ) -> None:
         self.run = run
@@ -188,7 +191,7 @@ class _Loop:
                 run.scheduler = scheduler_factory(run.optimizer)
         self.scheduler = stepping.SchedulerDriver(
             run.scheduler,
-            stepping.step_on(run.scheduler, self.options.get("scheduler", {}).get("step_on"))
+            stepping.step_on(run.scheduler, self.options.step_on)
             if run.scheduler is not None
             else "none",
         )
@@ -200,8 +203,7 @@ class _Loop:
 
     def _optimizer(self, model: Any) -> Any:
         factory = self.factories["optimizer"]
-        table = self.options.get("optimizer", {}).get("param_groups")
-        settings = GroupSettings.from_config(table) if table is not None else None
+        settings = self.options.param_groups
         if takes_model(factory.builder):
             if settings is not None:
                 raise ConfigError(
@@ -235,46 +237,20 @@ class _Loop:
             try:
                 component.load_state_dict(saved)
             except Exception as exc:
-                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
                 raise CheckpointError(
                     f"{path}: its {name} state does not fit the {name} this config builds "
-                    f"({type(exc).__name__}: {first[:300]}). Resume with the config the checkpoint "
+                    f"({first_line(exc, 300)}). Resume with the config the checkpoint "
                     "was trained with: config.toml in its run directory."
                 ) from exc
         run.step = int(state["step"])
 
-    def data(self) -> None:
-        run, settings = self.run, self.run.settings
-        self.sampler: Any = (
-            DistributedSampler(
-                self.dataset, run.world_size, run.rank, shuffle=True, seed=settings.seed
-            )
-            if run.world_size > 1
-            else None
+    def load_data(self, resume: Mapping[str, Any] | None) -> None:
+        """The batches; a resumed run's go on where its checkpoint's left off."""
+        run = self.run
+        data_rng = resume.get("data_rng") if resume is not None else None
+        self.data = Batches(
+            self.dataset, self.held_out, run.settings, run.rank, run.world_size, data_rng
         )
-        generator = torch.Generator().manual_seed(settings.seed)
-        self.loader = DataLoader(
-            self.dataset,
-            batch_size=settings.batch_size,
-            sampler=self.sampler,
-            shuffle=self.sampler is None,
-            generator=generator if self.sampler is None else None,
-            drop_last=len(self.dataset) >= settings.batch_size * run.world_size,
-        )
-        held_out = self.held_out if self.held_out is not None else self.dataset
-        self.eval_loader = DataLoader(held_out, batch_size=settings.batch_size, shuffle=False)
-
-    def batches(self) -> Iterator[Any]:
-        epoch = self.run.step // self.steps_per_epoch
-        while True:
-            if self.sampler is not None:
-                self.sampler.set_epoch(epoch)
-            yield from self.loader
-            epoch += 1
-
-    @property
-    def steps_per_epoch(self) -> int:
-        return max(len(self.loader), 1)
 
     # ------------------------------------------------------------------------------ actions
 
@@ -342,8 +318,9 @@ class _Loop:
         if run.scheduler is not None:
             with _blame(self.factories["scheduler"], "stepping the scheduler", "Check [scheduler]"):
                 self.scheduler.after_step(run.step)
-                if run.step % self.steps_per_epoch == 0:
-                    self.scheduler.after_epoch(run.step // self.steps_per_epoch)
+                epoch, into = divmod(run.step, self.data.steps_per_epoch)
+                if into == 0:
+                    self.scheduler.after_epoch(epoch)
         return float(loss.detach())
 
     def _optimizer_mode(self, mode: str) -> None:
@@ -365,9 +342,8 @@ class _Loop:
                 f"Check the values under [{table}]",
             ),
         ):
-            for index, (inputs, targets) in enumerate(self.eval_loader):
-                if index >= run.settings.eval_batches:
-                    break
+            for batch in self.data.evaluation():
+                inputs, targets = pair(batch, self.factories[table], table)
                 loss = self._loss(inputs.to(run.device), targets.to(run.device), training=False)
                 total += float(loss)
                 batches += 1
@@ -390,7 +366,7 @@ class _Loop:
         self._optimizer_mode("eval")
         target = checkpoint.checkpoint_path(run.run_dir)
         if run.is_main:
-            state = run.checkpoint_state()
+            state = {**run.checkpoint_state(), "data_rng": self.data.epoch_rng}
             self.events("torchplug_checkpoint_start", run=run, step=run.step, state=state)
             checkpoint.save_atomically(state, target)
             self.events("torchplug_checkpoint_end", run=run, step=run.step, path=target)
@@ -420,7 +396,7 @@ def train(
     run: TrainingRun,
     factories: Mapping[str, ComponentFactory],
     *,
-    loop_options: Mapping[str, Mapping[str, Any]] | None = None,
+    loop_options: LoopOptions | None = None,
     resume: Mapping[str, Any] | None = None,
     console: Console | None = None,
 ) -> Outcome:
@@ -432,11 +408,11 @@ def train(
     if settings.threads > 0 and run.device.type == "cpu":
         torch.set_num_threads(settings.threads)  # tiny models on a busy CPU run faster on one
     torch.manual_seed(settings.seed + run.rank)
-    loop = _Loop(registry, run, factories, loop_options or {}, console)
+    loop = _Loop(registry, run, factories, loop_options or LoopOptions(), console)
     loop.build()
     if resume is not None:
         loop.restore(resume)
-    loop.data()
+    loop.load_data(resume)
     model = run.unwrapped_model()
     parameters = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -453,7 +429,7 @@ def train(
     loop.resume_training_mode()
     loop.events("torchplug_train_start", run=run)
     console.start_progress(settings.steps, run.step, settings.log_every)
-    batches = loop.batches()
+    batches = loop.data.training(run.step)
     recent: list[float] = []
     stopped = 0
     try:
@@ -464,7 +440,8 @@ def train(
                     "loading a batch",
                     "Check the values under [dataset] (a sample is an (inputs, targets) pair)",
                 ):
-                    inputs, targets = next(batches)
+                    batch = next(batches)
+                inputs, targets = pair(batch, factories["dataset"], "dataset")
                 started = time.perf_counter()
                 value = loop.train_step(inputs.to(run.device), targets.to(run.device))
                 recent = [*recent[-9:], value]
@@ -508,4 +485,4 @@ def train(
         write_summary(run.run_dir, loop.summary(status, final))
     loop.events("torchplug_train_end", run=run, metrics=final)
     barrier()  # rank 0 has written everything before any rank exits
-    return Outcome(final, stopped, signal.Signals(stopped).name if stopped else "")
+    return Outcome(final, stopped)
