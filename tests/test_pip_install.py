@@ -215,7 +215,7 @@ def test_python_dash_m_and_help_work_in_a_fresh_venv(
 
 def test_without_the_training_pack_run_says_which_pack_to_install(env_dir: Path) -> None:
     helped = _torchplug(env_dir, "--help")
-    assert "(lock, run: install torchplug-train)" in helped.stdout
+    assert "(lock, plot, run: install torchplug-train)" in helped.stdout
     ran = _torchplug(env_dir, "run", "config.toml", check=False)
     assert ran.returncode == 2
     assert "'run' is a command of the torchplug-train pack, which is not installed" in ran.stderr

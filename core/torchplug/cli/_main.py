@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from .._registry import Registry
 
 #: Commands of first-party packs, named when the pack that provides them is not installed.
-_ELSEWHERE = {"run": "torchplug-train", "lock": "torchplug-train"}
+_ELSEWHERE = {"run": "torchplug-train", "lock": "torchplug-train", "plot": "torchplug-train"}
 
 _ENVIRONMENT = f"""\
 environment:
