@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .._errors import TorchplugError
 from .._names import category_problem, component_problem
+from ._source import _dotted
 
 #: The registry whose registrations become entry points of the ``torchplug.*`` groups.
 _REGISTRY = "torchplug.registry"
@@ -81,16 +82,6 @@ def find_registrations(roots: Iterable[tuple[Path, bool]]) -> list[Registration]
                 ) from None
             found.extend(read_registrations(tree, module, path))
     return found
-
-
-def _dotted(node: ast.expr) -> list[str] | None:
-    """``a.b.c`` -> ``["a", "b", "c"]``; None for anything but names and attributes."""
-    if isinstance(node, ast.Name):
-        return [node.id]
-    if isinstance(node, ast.Attribute):
-        base = _dotted(node.value)
-        return None if base is None else [*base, node.attr]
-    return None
 
 
 def _module_statements(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
