@@ -130,6 +130,27 @@ def test_rejects_sequences_longer_than_max_seq_len():
         tiny_gpt()(tokens(1, 33))
 
 
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"dim": 0}, "dim=0 must be at least 1"),
+        ({"num_layers": 0}, "num_layers=0 must be at least 1"),
+        ({"vocab_size": -1}, "vocab_size=-1 must be at least 1"),
+        ({"hidden_dim": 0}, "hidden_dim=0 must be at least 1"),
+        ({"mlp_ratio": 0.0}, "mlp_ratio=0.0 must be greater than 0"),
+    ],
+)
+def test_a_zero_or_negative_size_is_refused_when_built(override, message):
+    with pytest.raises(ValueError, match=message):
+        tiny_gpt(**override)
+
+
+def test_a_zero_width_model_from_a_config_is_an_error_naming_the_field():
+    with pytest.raises(ValueError, match="dim=0 must be at least 1") as raised:
+        torchplug.registry.build("model", {"type": "gpt", "vocab_size": VOCAB, "dim": 0})
+    assert "model 'gpt' from torchplug-transformer" in "".join(raised.value.__notes__)
+
+
 @pytest.mark.parametrize("parameter", ["norm", "attention", "mlp"])
 def test_a_name_instead_of_a_factory_says_to_use_registry_build(parameter):
     with pytest.raises(

@@ -108,8 +108,17 @@ def build_gpt(
     mlp: Callable[..., nn.Module] = Component("mlp", "swiglu"),
 ) -> GPT:
     """A decoder-only language model (``hidden_dim`` defaults to ``mlp_ratio * dim``)."""
+    sizes = {"vocab_size": vocab_size, "dim": dim, "num_layers": num_layers}
+    sizes |= {"num_heads": num_heads, "max_seq_len": max_seq_len}
+    if hidden_dim is not None:
+        sizes["hidden_dim"] = hidden_dim
+    for field, size in sizes.items():
+        if size < 1:  # a zero-width model builds and trains on nothing: refuse it here
+            raise ValueError(f"{field}={size} must be at least 1.")
+    if mlp_ratio <= 0:
+        raise ValueError(f"mlp_ratio={mlp_ratio} must be greater than 0.")
     if hidden_dim is None:
-        hidden_dim = round(mlp_ratio * dim)
+        hidden_dim = max(1, round(mlp_ratio * dim))
     return GPT(
         vocab_size,
         dim,
