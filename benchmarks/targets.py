@@ -250,7 +250,11 @@ def targets(sizes: tuple[int, ...]) -> tuple[Target, ...]:
             TIMES,
             f"The same training run; what the {mid} packs add is finding the config's "
             f"components among {mid * 10} more entries (cache read or scan), and anything done "
-            "per installed entry.",
+            "per installed entry. `import torch` is one such thing: it reads the entry points of "
+            "every installed distribution to autoload device backends (group `torch.backends`, "
+            "`torch/__init__.py` `_import_device_backends`), so its import grows with the packs "
+            "whatever torchplug does; `TORCH_DEVICE_BACKEND_AUTOLOAD=0` turns that off, at the "
+            "price of the backends.",
             a="train",
             b="train",
             n=mid,
