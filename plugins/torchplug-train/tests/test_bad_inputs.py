@@ -330,7 +330,7 @@ CASES = [
     # Model sizes
     _set(
         "model-heads-zero",
-        "model: building the model raised ZeroDivisionError",
+        "model: building the model raised ValueError: num_heads=0 must be at least 1",
         "model.num_heads=0",
     ),
     _set(
@@ -343,7 +343,7 @@ CASES = [
     _set("model-heads-not-dividing", "model: building the model raised", "model.num_heads=3"),
     _set(
         "model-vocab-zero",
-        "model: the model's forward pass on a training batch",
+        "model: building the model raised ValueError: vocab_size=0 must be at least 1",
         "model.vocab_size=0",
     ),
     _set(
