@@ -66,11 +66,14 @@ def load_error(
     """The error of a failed import, its problem in one line, and who is at fault when it is not
     the pack (a dependency that failed is then refused to the other plugins)."""
     what = what_it_did(exc)
-    found = exc.blame if isinstance(exc, RefusedImport) else _blame(exc, record)
-    if isinstance(exc, CircularImportError):
+    found: Blame | None
+    if isinstance(exc, CircularImportError):  # a cycle is nobody's dependency: nothing to blame
         found = None
-    elif found is not None and not isinstance(exc, RefusedImport):
-        found = found.with_failure(what)
+    elif isinstance(exc, RefusedImport):  # blamed when its dependency first failed
+        found = exc.blame
+    else:
+        found = _blame(exc, record)
+        found = found.with_failure(what) if found is not None else None
     start = _start(record, category, name, namespace)
     if isinstance(exc, CircularImportError):  # its module failed on a cycle: remembered
         problem = cycle_text(exc.cycle)

@@ -108,9 +108,14 @@ def build_gpt(
     mlp: Callable[..., nn.Module] = Component("mlp", "swiglu"),
 ) -> GPT:
     """A decoder-only language model (``hidden_dim`` defaults to ``mlp_ratio * dim``)."""
-    sizes = {"vocab_size": vocab_size, "dim": dim, "num_layers": num_layers}
-    sizes |= {"num_heads": num_heads, "max_seq_len": max_seq_len}
-    if hidden_dim is not None:
+    sizes = {
+        "vocab_size": vocab_size,
+        "dim": dim,
+        "num_layers": num_layers,
+        "num_heads": num_heads,
+        "max_seq_len": max_seq_len,
+    }
+    if hidden_dim is not None:  # None: derived from mlp_ratio below
         sizes["hidden_dim"] = hidden_dim
     for field, size in sizes.items():
         if size < 1:  # a zero-width model builds and trains on nothing: refuse it here
