@@ -72,16 +72,33 @@ def decode(file: Path, *, stamp: bool = True) -> dict[str, object]:
         "reserved": {n[2:]: marshal.loads(section(n)) for n in sections if n.startswith("r:")},
         "dists": marshal.loads(section("dists")),
         "problems": marshal.loads(section("problems")),
+        "listings": {n[2:]: marshal.loads(section(n)) for n in sections if n.startswith("l:")},
+        "folders": {
+            n[2:] if n != "folders" else None: marshal.loads(section(n))
+            for n in sections
+            if n.startswith("f:") or n == "folders"
+        },
     }
 
 
 def encode(stored: dict[str, object]) -> bytes:
-    """A stored index as a forger would write it: every checksum right."""
+    """A stored index as a forger would write it: every checksum right. What a listing shows
+    and the digests of the files it comes from are copied as they were stored (a listing is
+    served as stored while those files are unchanged; nothing is imported on its word)."""
     from torchplug import _cache
     from torchplug._keyed import Keyed
     from torchplug._metadata import InstalledDistribution, MetadataProblem
 
-    index = Keyed(
+    class Forged(Keyed):
+        __slots__ = ()
+
+        def listing(self, category: str):  # type: ignore[no-untyped-def]
+            return stored["listings"][category]  # type: ignore[index]
+
+        def folders(self, category: str | None):  # type: ignore[no-untyped-def]
+            return stored["folders"][category]  # type: ignore[index]
+
+    index = Forged(
         stored["namespace"],  # type: ignore[arg-type]
         stored["tables"],  # type: ignore[arg-type]
         stored["reserved"],  # type: ignore[arg-type]
@@ -93,8 +110,11 @@ def encode(stored: dict[str, object]) -> bytes:
 
 
 def content(file: Path) -> dict[str, object]:
-    """What a stored index says about the installed packs (not how it was stamped)."""
-    return {k: v for k, v in decode(file, stamp=False).items() if k != "stamp"}
+    """What a stored index says about the installed packs (not how it was stamped, nor the
+    stat signatures of their files, which depend on how long before the scan they changed)."""
+    found = {k: v for k, v in decode(file, stamp=False).items() if k != "stamp"}
+    found["folders"] = {c: f[:3] for c, f in found["folders"].items()}  # type: ignore[attr-defined]
+    return found
 
 
 def signature(file: Path) -> tuple[int, int]:
@@ -158,6 +178,68 @@ def test_an_in_place_edit_of_a_providers_entry_points_is_seen(site: FakeSite, ca
     site.registry().list("model")
     rewrite_in_place(site, "cached-pack", f"[{site.namespace}.model]\nb = tp_cached:b\n")
     assert site.registry().list("model") == ["b"]
+
+
+# ----------------------------------------------------------------------------- listings
+# A listing (`Registry.entries`, ``torchplug list``) is served from rows stored with the scan
+# while each providing entry_points.txt is unchanged: the same stat signature when the file had
+# settled before the scan, else the same bytes; on any difference the declarations decide.
+
+
+def listed(site: FakeSite) -> list[tuple[str, str, str]]:
+    return [(i.category, i.name, i.target) for i in site.registry().entries()]
+
+
+def test_a_listing_sees_an_in_place_edit_of_a_file_settled_before_the_scan(
+    site: FakeSite, cache: Path
+) -> None:
+    time.sleep(2.1)  # past the settling time: the scan keeps the file's stat signature
+    assert listed(site) == [("model", "a", "tp_cached:a")]
+    rewrite_in_place(site, "cached-pack", f"[{site.namespace}.model]\nb = tp_cached:b\n")
+    assert listed(site) == [("model", "b", "tp_cached:b")]
+
+
+def test_a_listing_sees_a_same_size_rewrite_right_after_the_scan(
+    site: FakeSite, cache: Path
+) -> None:
+    """Within the same tick of the file system's clock every time may stay the same: a file
+    that changed this close to the scan is compared by its bytes."""
+    assert listed(site) == [("model", "a", "tp_cached:a")]
+    rewrite_in_place(site, "cached-pack", f"[{site.namespace}.model]\nc = tp_cached:c\n")
+    assert listed(site) == [("model", "c", "tp_cached:c")]
+
+
+def test_a_listing_of_unchanged_files_is_served_without_a_scan(site: FakeSite, cache: Path) -> None:
+    first = listed(site)
+    (file,) = index_files(cache)
+    before = signature(file)
+    entry_points = site.dist_info("cached-pack", "1.0") / "entry_points.txt"
+    os.utime(entry_points)  # touched, not changed: its stat differs, its bytes do not
+    assert listed(site) == first
+    assert signature(file) == before
+
+
+def test_a_listing_survives_an_edit_outside_the_namespace_without_a_scan(
+    site: FakeSite, cache: Path
+) -> None:
+    first = listed(site)
+    (file,) = index_files(cache)
+    before = signature(file)
+    entry_points = site.dist_info("cached-pack", "1.0") / "entry_points.txt"
+    text = entry_points.read_text(encoding="utf-8")
+    entry_points.write_text(text + "\n[console_scripts]\ncached = tp_cached:main\n", "utf-8")
+    assert listed(site) == first
+    assert signature(file) == before
+
+
+def test_a_listing_of_every_category_equals_an_uncached_one_after_edits(
+    site: FakeSite, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site.add("second-pack", entry_points={"model": {"m": "tp_second:m"}, "loss": {"l": "tp_s:l"}})
+    site.add("third-pack", entry_points={"loss": {"k": "tp_third:k"}})
+    site.registry().entries()
+    rewrite_in_place(site, "third-pack", f"[{site.namespace}.norm]\nk = tp_third:k\n")
+    assert answer(site.registry()) == uncached_answer(site, monkeypatch)
 
 
 def test_refresh_rescans_even_when_the_cache_file_is_valid(site: FakeSite, cache: Path) -> None:

@@ -10,11 +10,19 @@ Whether a stored scan still holds is decided without a scan: the key of the file
 interpreter, the venv, the namespace and the exact ``sys.path``; the stamp (`_stamp`) says
 whether the distributions on each ``sys.path`` entry are still those the scan found (a file saved
 in the working directory changes nothing), and the modification times of the files of legacy
-``*.egg-info`` folders, which ``setup.py egg_info`` rewrites in place, are kept too. What a hit
-serves is never taken on trust: before an entry is served (listed, described or imported), its
-provider's folder must sit directly on ``sys.path``, be named for its distribution, and declare
-in its ``entry_points.txt`` exactly the stored entry points of that category and name (one small
-read per providing distribution), so a stored file can only say what the installed metadata says.
+``*.egg-info`` folders, which ``setup.py egg_info`` rewrites in place, are kept too. An
+``entry_points.txt`` edited in place is caught as it is read:
+
+- before an entry is imported or described, its provider's folder must sit directly on
+  ``sys.path``, be named for its distribution, and declare in its ``entry_points.txt`` exactly
+  the stored entry points of that category and name (one small parse per provider), so nothing
+  is ever imported on the word of a stored file alone;
+- a listing (every row of a category, or the categories themselves) is served from rows stored
+  with the scan while each providing folder still declares what the scan found: the same stat
+  signature of its ``entry_points.txt`` when the file had settled before the scan, else the same
+  bytes, else the same declarations once parsed (`_Verifier.unchanged`). Ten thousand rows then
+  cost a stat per providing distribution, not a parse of every entry.
+
 A file that fails any check is a miss: the registry scans, and serves and stores that scan.
 
 Writes are atomic replaces of files readable by their owner only; an unreadable, truncated or
@@ -30,18 +38,27 @@ import os
 import sys
 
 from . import _settings, _stamp
-from ._metadata import InstalledDistribution, MetadataProblem, declared_entries, folder_name
+from ._metadata import (
+    InstalledDistribution,
+    MetadataProblem,
+    content_digest,
+    declarations_digest,
+    declared_entries,
+    folder_name,
+    read_bytes,
+    stat_signature,
+)
 
 TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
     from typing import Any, TypeAlias
 
-    from ._keyed import Entry, Keyed, Reserved
+    from ._keyed import Entry, Folders, Keyed, Listing, Reserved
 
     Index: TypeAlias = "Keyed | StoredIndex"
 
-_FORMAT = 5  # bump when the stored layout changes: older files become misses
+_FORMAT = 6  # bump when the stored layout changes: older files become misses
 _MAGIC = b"torchplug index\n"
 _PREFIX, _SUFFIX = "index-", ".tpi"
 _KEEP = 32  # files kept in the cache directory; the least recently written go first
@@ -127,6 +144,9 @@ def _file_bytes(index: Keyed, path: Sequence[str], stamp: tuple[Any, Any]) -> by
         sections["r:" + group] = marshal.dumps(records)
     for category, table in index.tables().items():
         sections["c:" + category] = _table_bytes(table)
+        sections["l:" + category] = marshal.dumps(index.listing(category))
+        sections["f:" + category] = marshal.dumps(index.folders(category))
+    sections["folders"] = marshal.dumps(index.folders(None))
     directory_: dict[str, tuple[int, int, int]] = {}
     offset = 0
     for name, data in sections.items():
@@ -195,16 +215,21 @@ def _prune(folder: str) -> None:
 # ----------------------------------------------------------------------------- reading
 
 
+_NOT_PLAIN = ("", os.curdir, os.pardir)
+_ALTSEP = os.altsep
+
+
 class _Verifier:
     """Checks stored entries against the installed metadata, each providing folder read once."""
 
-    __slots__ = ("_by_value", "_declared", "_namespace", "_on_path", "_path", "_placed")
+    __slots__ = ("_by_value", "_declared", "_namespace", "_on_path", "_path", "_placed", "_same")
 
     def __init__(self, namespace: str, path: Sequence[str]) -> None:
         self._namespace = namespace
         self._path = path
         self._on_path: set[str] | None = None  # the path's directories, normalised, on need
         self._placed: dict[tuple[str, str], bool] = {}
+        self._same: set[str] = set()  # folders whose entry_points.txt is the one scanned
         self._declared: dict[str, dict[str, dict[str, set[str]]] | None] = {}
         self._by_value: dict[tuple[str, str], dict[str, set[str]]] = {}
 
@@ -218,10 +243,43 @@ class _Verifier:
             on_path = self._on_path
             if on_path is None:
                 on_path = self._on_path = {os.path.abspath(e or os.curdir) for e in self._path}
-            folder = os.path.normpath(location)
-            found = os.path.dirname(folder) in on_path and folder_name(folder) == distribution
+            # A scan writes a location as a path entry and a plain name: checked as it is.
+            parent, _, base = location.rpartition(os.sep)
+            if parent not in on_path or base in _NOT_PLAIN or (_ALTSEP and _ALTSEP in base):
+                normal = os.path.normpath(location)
+                parent, base = os.path.dirname(normal), normal
+            found = parent in on_path and folder_name(base) == distribution
             self._placed[key] = found
         return found
+
+    def unchanged(self, folders: Folders) -> bool:
+        """Whether every one of the `_keyed.Folders` still declares for the namespace what the
+        scan found: its entry_points.txt has the same settled stat signature (one stat), else
+        the same bytes (one read), else the same declarations (one parse). Where the folders
+        are needs no check: the file's key is the exact sys.path, and the stamp holds the
+        names and inodes of the metadata folders."""
+        if type(folders) is not tuple or len(folders) != 5:
+            raise Damaged("folders")
+        same = self._same
+        stat, join = os.stat, os.path.join
+        for location, _, digest, signature, declared in zip(*folders, strict=True):
+            if location in same:
+                continue
+            file = join(location, "entry_points.txt")
+            if signature is not None:
+                try:
+                    if stat_signature(stat(file)) == signature:
+                        same.add(location)
+                        continue
+                except OSError:
+                    return False
+            data = read_bytes(file) if digest is not None else None
+            if data is None or content_digest(data) != digest:
+                found = declared_entries(location, self._namespace)
+                if found is None or declarations_digest(found) != declared:
+                    return False
+            same.add(location)
+        return True
 
     def declared(self, location: str, category: str) -> dict[str, set[str]]:
         """What the folder's entry_points.txt declares in `category`: name -> values."""
@@ -373,6 +431,8 @@ class StoredIndex:
         self._guard = _thread.allocate_lock()
         self._verify = _Verifier(namespace, path)
         self._tables: dict[str, dict[str, tuple[Entry, ...]]] = {}
+        self._listings: dict[str, Listing] = {}
+        self._every_folder_unchanged = False  # see `prepare_full_listing`
         self._reserved: dict[str, tuple[Reserved, ...]] = {}
 
     def __del__(self) -> None:
@@ -401,9 +461,18 @@ class StoredIndex:
         return dict(marshal.loads(data[8:]))
 
     def categories(self) -> tuple[str, ...]:
+        """Those stored, once every providing folder is checked: an edit in place can declare
+        a category the stored scan never saw."""
+        self._check_every_folder()
         if self._scanned is not None:
             return self._scanned.categories()
         return tuple(sorted(name[2:] for name in self._sections if name[:2] == "c:"))
+
+    def has_category(self, category: str) -> bool:
+        """Whether something declares `category`; a stored one is read (and checked) as used."""
+        if self._scanned is None and "c:" + category in self._sections:
+            return True
+        return category in self.categories()
 
     def bucket(self, category: str, name: str) -> tuple[Entry, ...]:
         if self._scanned is not None:
@@ -445,6 +514,44 @@ class StoredIndex:
             return self._fallback().table(category)
         self._tables[category] = table
         return table
+
+    def prepare_full_listing(self) -> None:
+        """Every category is about to be listed: check every providing folder at once, not
+        once per category that it provides."""
+        self._check_every_folder()
+
+    def _check_every_folder(self) -> None:
+        if self._scanned is not None or self._every_folder_unchanged:
+            return
+        try:
+            if not self._verify.unchanged(marshal.loads(self._section("folders"))):
+                raise Damaged("a providing folder declares something else now")
+        except (Damaged, OSError, ValueError, EOFError, TypeError, KeyError, IndexError):
+            self._fallback()
+            return
+        self._every_folder_unchanged = True
+
+    def listing(self, category: str) -> Listing:
+        """Served as stored while every folder providing the category declares what it did
+        (`_Verifier.unchanged`), else from a scan."""
+        if self._scanned is not None:
+            return self._scanned.listing(category)
+        found = self._listings.get(category)
+        if found is not None:
+            return found
+        if "l:" + category not in self._sections:
+            return ((), ())
+        try:
+            if not self._every_folder_unchanged:
+                if not self._verify.unchanged(marshal.loads(self._section("f:" + category))):
+                    raise Damaged(f"a folder providing {category} declares something else now")
+            found = marshal.loads(self._section("l:" + category))
+            if type(found) is not tuple or len(found) != 2:
+                raise Damaged(category)
+        except (Damaged, OSError, ValueError, EOFError, TypeError, KeyError, IndexError):
+            return self._fallback().listing(category)
+        self._listings[category] = found
+        return found
 
     def _read_table(self, category: str) -> dict[str, tuple[Entry, ...]]:
         offset, length, checksum = self._sections["c:" + category]

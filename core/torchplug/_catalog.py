@@ -379,6 +379,10 @@ class Catalog:
     def categories(self) -> set[str]:
         return set(self.tables.categories()) | {c for c, n in self.local.items() if n}
 
+    def knows(self, category: str) -> bool:
+        """Whether something installed or registered here provides `category`."""
+        return bool(self.local.get(category)) or self.tables.has_category(category)
+
     def names(self, category: str, *, include_deprecated: bool) -> set[str]:
         local = self.local.get(category, {})
         names = set(local)

@@ -16,7 +16,7 @@ from ._metadata import EntryRecord, target_problem
 TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
 if TYPE_CHECKING:
     from ._cache import Index
-    from ._keyed import Entry, Reserved
+    from ._keyed import Entry, Listing, Reserved
     from ._metadata import InstalledDistribution, MetadataProblem
 
     #: category, distribution, version, location, value: what makes two entries one provider.
@@ -77,9 +77,21 @@ class Installed:
         """The raw entries of a category, for readers that need no `Source` (listing)."""
         return self._index.table(category)
 
+    def listing(self, category: str) -> Listing:
+        """The category's rows as installed, before anything is loaded (`_keyed.Listing`)."""
+        return self._index.listing(category)
+
+    def prepare_full_listing(self) -> None:
+        """Every category is about to be listed (the stored index checks its folders at once)."""
+        self._index.prepare_full_listing()
+
     def categories(self) -> tuple[str, ...]:
         """The component categories something is installed in."""
         return self._index.categories()
+
+    def has_category(self, category: str) -> bool:
+        """Whether something installed declares `category` (cheaper than `categories`)."""
+        return self._index.has_category(category)
 
     def distributions(self) -> tuple[InstalledDistribution, ...]:
         return self._index.distributions()

@@ -15,6 +15,7 @@ plugin, the core hooks its source names (None where its source could not be read
 
 from __future__ import annotations
 
+from ._metadata import parse_target, target_problem
 from ._names import RESERVED_CATEGORIES
 
 TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
@@ -28,6 +29,36 @@ if TYPE_CHECKING:
     #: What the hook scanner answers for a hook plugin: (value, location) -> hooks it names.
     HooksOf = Callable[[str, str], "tuple[str, ...] | None"]
 
+    ProviderCells = tuple[str | None, str | None, str, str | None]
+    #: category, name, status, providers, aliases, loaded, problem, preferred, settled_by
+    Row = tuple[
+        str,
+        str,
+        str,
+        tuple[ProviderCells, ...],
+        tuple[str, ...],
+        bool,
+        str | None,
+        str | None,
+        str | None,
+    ]
+    #: What a scan saw of a folder's entry_points.txt: its `content_digest` and
+    #: `settled_signature` (None where the scan did not read the file itself, or the
+    #: signature proves nothing), and the `declarations_digest` of what it declares.
+    Seen = tuple["int | None", "int | None", int]
+    #: Providing folders, as columns (a listing checks thousands): locations, distributions,
+    #: and what the scan saw of each (`Seen`, a column each).
+    Folders = tuple[
+        tuple[str, ...],
+        tuple[str, ...],
+        tuple["int | None", ...],
+        tuple["int | None", ...],
+        tuple[int, ...],
+    ]
+    #: A category as a listing shows it before anything is loaded: the rows of the names one
+    #: provider answers (sorted by name), and the names several providers share.
+    Listing = tuple[tuple[Row, ...], tuple[str, ...]]
+
 
 def _no_source(value: str, location: str) -> tuple[str, ...] | None:
     return None
@@ -36,7 +67,16 @@ def _no_source(value: str, location: str) -> tuple[str, ...] | None:
 class Keyed:
     """One scan's index in the keyed layout, held in memory."""
 
-    __slots__ = ("_tables", "distributions_", "namespace", "problems_", "reserved_", "watched")
+    __slots__ = (
+        "_listings",
+        "_tables",
+        "digests",
+        "distributions_",
+        "namespace",
+        "problems_",
+        "reserved_",
+        "watched",
+    )
 
     def __init__(
         self,
@@ -46,6 +86,7 @@ class Keyed:
         distributions: tuple[InstalledDistribution, ...],
         problems: tuple[MetadataProblem, ...],
         watched: tuple[tuple[str, int], ...],
+        digests: dict[str, Seen] | None = None,
     ) -> None:
         self.namespace = namespace
         self._tables = tables
@@ -53,12 +94,17 @@ class Keyed:
         self.distributions_ = distributions
         self.problems_ = problems
         self.watched = watched
+        self.digests = digests or {}
+        self._listings: dict[str, Listing] = {}
 
     # The reading interface, shared with the cache's stored index (`_cache.StoredIndex`).
 
     def categories(self) -> tuple[str, ...]:
         """The component categories something is declared in, sorted."""
         return tuple(sorted(self._tables))
+
+    def has_category(self, category: str) -> bool:
+        return category in self._tables
 
     def bucket(self, category: str, name: str) -> tuple[Entry, ...]:
         """The entries of one name (none when nothing declares it)."""
@@ -67,6 +113,34 @@ class Keyed:
     def table(self, category: str) -> dict[str, tuple[Entry, ...]]:
         """Every name of a category and its entries."""
         return self._tables.get(category, {})
+
+    def listing(self, category: str) -> Listing:
+        """The category as ``torchplug list`` shows it before anything is loaded (`Listing`)."""
+        found = self._listings.get(category)
+        if found is None:
+            found = self._listings[category] = listing_of(category, self.table(category))
+        return found
+
+    def prepare_full_listing(self) -> None:
+        """What the stored index does before every category is listed; nothing here."""
+
+    def folders(self, category: str | None) -> Folders:
+        """The folders providing `category` (None: any category), for the cache to store."""
+        tables = self._tables.values() if category is None else (self.table(category),)
+        found = {
+            entry[3]: entry[1]
+            for table in tables
+            for entries in table.values()
+            for entry in entries
+        }
+        seen = [self.digests.get(location, _UNSEEN) for location in found]
+        return (
+            tuple(found),
+            tuple(found.values()),
+            tuple(each[0] for each in seen),
+            tuple(each[1] for each in seen),
+            tuple(each[2] for each in seen),
+        )
 
     def reserved(self, group: str) -> tuple[Reserved, ...]:
         """The records of one reserved group: ``hooks``, ``contracts``, ``commands`` or
@@ -132,4 +206,37 @@ def keyed(index: InstalledIndex, hooks_of: HooksOf = _no_source) -> Keyed:
         index.distributions,
         index.problems,
         index.watched,
+        {each[0]: each[1:] for each in index.digests},
     )
+
+
+#: What stands for a folder the scan saw nothing of (a hand-made index): always re-read.
+_UNSEEN: Seen = (None, None, -1)
+
+
+def listing_of(category: str, table: dict[str, tuple[Entry, ...]]) -> Listing:
+    """A category's `Listing`: computed once per scan, so that listing ten thousand names makes
+    no object per name beyond its row, and a stored scan serves the rows themselves."""
+    rows: list[Row] = []
+    shared: list[str] = []
+    texts: dict[str, str] = {}  # one object per repeated string: marshal stores it once
+    for name in sorted(table):
+        provided = table[name]
+        if len(provided) != 1:
+            shared.append(name)
+            continue
+        value, distribution, version, location, names = provided[0]
+        parsed = parse_target(value)
+        if parsed is None:
+            target, problem = value.strip(), target_problem(value)
+        else:
+            target = f"{parsed[0]}:{parsed[1]}" if parsed[1] else parsed[0]
+            problem = None
+        distribution = texts.setdefault(distribution, distribution)
+        version = texts.setdefault(version, version)
+        location = texts.setdefault(location, location)
+        cells = ((distribution, version, target, location),)
+        aliases = tuple(n for n in names if n != name)
+        status = "broken" if problem else "ok"
+        rows.append((category, name, status, cells, aliases, False, problem, None, None))
+    return tuple(rows), tuple(shared)

@@ -19,7 +19,7 @@ from ._record import Record
 
 TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
 if TYPE_CHECKING:
-    pass
+    from collections.abc import Iterable
 
 #: The characters of ``[\w.]`` in an ASCII regular expression, and of its ``\s``.
 _WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.")
@@ -130,7 +130,14 @@ class InstalledDistribution(Record):
 class InstalledIndex(Record):
     """Everything one scan of ``sys.path`` found for one namespace."""
 
-    __slots__ = _fields = ("namespace", "entries", "distributions", "problems", "watched")
+    __slots__ = _fields = (
+        "namespace",
+        "entries",
+        "distributions",
+        "problems",
+        "watched",
+        "digests",
+    )
     namespace: str
     entries: tuple[EntryRecord, ...]
     distributions: tuple[InstalledDistribution, ...]
@@ -139,6 +146,11 @@ class InstalledIndex(Record):
     # rewrites its files without touching the folder above), with their modification time as
     # it was before they were read: what a stored copy of this index must check besides sys.path.
     watched: tuple[tuple[str, int], ...]
+    # What the scan saw of each found distribution's entry_points.txt: (location, its
+    # `content_digest` and `settled_signature` where the scan read the file itself, else None,
+    # and the `declarations_digest` of what it declares for the namespace). A stored copy of
+    # this index holds while those declarations do: one stat, one read or one parse tells.
+    digests: tuple[tuple[str, int | None, int | None, int], ...]
 
     def __init__(
         self,
@@ -147,6 +159,7 @@ class InstalledIndex(Record):
         distributions: tuple[InstalledDistribution, ...] = (),
         problems: tuple[MetadataProblem, ...] = (),
         watched: tuple[tuple[str, int], ...] = (),
+        digests: tuple[tuple[str, int | None, int | None, int], ...] = (),
     ) -> None:
         set_field = object.__setattr__
         set_field(self, "namespace", namespace)
@@ -154,6 +167,7 @@ class InstalledIndex(Record):
         set_field(self, "distributions", distributions)
         set_field(self, "problems", problems)
         set_field(self, "watched", watched)
+        set_field(self, "digests", digests)
 
 
 def parse_target(value: str) -> tuple[str, str | None] | None:
@@ -254,21 +268,66 @@ def _group_category(group: str, prefix: str) -> tuple[str | None, str | None]:
     return (None, problem) if problem else (category, None)
 
 
-def declared_entries(folder: str, namespace: str) -> set[tuple[str, str, str]] | None:
-    """(category, name, value) of what a dist-info folder's entry_points.txt declares for the
-    namespace and a scan keeps, parsed as importlib-metadata does (None: unreadable). Cheaper
-    than a scan: it reads one file, and only the namespace's sections line by line; the scan
-    cache checks a stored index against it."""
-    try:  # os-level: a text file object costs more than reading a small file
-        handle = os.open(os.path.join(folder, "entry_points.txt"), os.O_RDONLY)
+def content_digest(data: bytes) -> int:
+    """A digest of a metadata file's bytes: CRC-32, Adler-32 and the length, two checksums of
+    different algebra taken in a microsecond (`hashlib` alone costs 12 ms to import), cheap
+    enough to take of every entry_points.txt that a listing relies on."""
+    import zlib
+
+    return zlib.crc32(data) << 64 | zlib.adler32(data) << 32 | len(data) & 0xFFFFFFFF
+
+
+#: A file changed less than this before a scan began is checked by its bytes, not its stat:
+#: a later change within the same tick of a coarse file-system clock could keep every time.
+_SETTLING_NS = 2_000_000_000
+
+
+def stat_signature(stat: os.stat_result) -> int:
+    """A hash of a file's ``(inode, size, mtime, ctime)``: equal ones say the file was not
+    written in between, for any write moves the ctime, which no program can set back."""
+    return hash((stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns))
+
+
+def settled_signature(stat: os.stat_result, scan_started_ns: int) -> int | None:
+    """`stat_signature` of a file a scan read, or None for one changed too close to the scan
+    for its stat to prove anything later (its bytes decide)."""
+    if stat.st_ctime_ns >= scan_started_ns - _SETTLING_NS:
+        return None
+    return stat_signature(stat)
+
+
+def declarations_digest(declared: Iterable[tuple[str, str, str]]) -> int:
+    """A stable digest of a folder's ``(category, name, value)`` declarations for a namespace,
+    in any order: what a scan kept of it, or what `declared_entries` reads of it again."""
+    return content_digest(repr(sorted(set(declared))).encode("utf-8", "surrogatepass"))
+
+
+def read_bytes(file: str) -> bytes | None:
+    """A small file's bytes, read at the os level (a file object costs more); None: unreadable."""
+    try:
+        handle = os.open(file, os.O_RDONLY)
         try:
             chunks = []
             while chunk := os.read(handle, 1 << 16):
                 chunks.append(chunk)
         finally:
             os.close(handle)
-        text = b"".join(chunks).decode("utf-8")
-    except (OSError, ValueError):
+    except OSError:
+        return None
+    return b"".join(chunks)
+
+
+def declared_entries(folder: str, namespace: str) -> set[tuple[str, str, str]] | None:
+    """(category, name, value) of what a dist-info folder's entry_points.txt declares for the
+    namespace and a scan keeps, parsed as importlib-metadata does (None: unreadable). Cheaper
+    than a scan: it reads one file, and only the namespace's sections line by line; the scan
+    cache checks a stored index against it."""
+    data = read_bytes(os.path.join(folder, "entry_points.txt"))
+    try:
+        text = data.decode("utf-8") if data is not None else None
+    except ValueError:
+        return None
+    if text is None:
         return None
     prefix = namespace + "."
     if "[" + prefix not in text:

@@ -39,10 +39,10 @@ if TYPE_CHECKING:
 
     from ._catalog import Catalog
     from ._info import ComponentInfo, DistributionInfo
+    from ._keyed import Row
     from ._loading import Provider
     from ._preferences import PreferenceRule
     from ._report import CheckReport
-    from ._rows import Row
     from .build import ComponentFactory, Contract
 
     T = TypeVar("T")
@@ -381,7 +381,7 @@ class Registry:
 
     def _is_known(self, category: str) -> bool:
         """Known: something provides it, or it has a contract (declared here or installed)."""
-        if category in self._catalog.categories() or category in self._contracts:
+        if self._catalog.knows(category) or category in self._contracts:
             return True
         if self._catalog.group_of("contracts", category):
             return True
@@ -449,14 +449,17 @@ class Registry:
         catalog = self._catalog
         if category is None:
             categories: Iterable[str] = sorted(catalog.categories())
+            catalog.tables.prepare_full_listing()
         else:
             categories = (category,)
-        found = {(row[0], row[1]): row for c in categories for row in rows(catalog, c)}
-        if self.parent is not None:
-            for row in self.parent._rows():
-                key = (row[0], row[1])
-                if key not in found and category in (None, row[0]):
-                    found[key] = row
+        own = [row for c in categories for row in rows(catalog, c)]  # sorted: rows() sorts
+        if self.parent is None:
+            return own
+        found = {(row[0], row[1]): row for row in own}
+        for row in self.parent._rows():
+            key = (row[0], row[1])
+            if key not in found and category in (None, row[0]):
+                found[key] = row
         return [found[k] for k in sorted(found)]
 
     def distributions(self) -> builtins.list[DistributionInfo]:

@@ -1,10 +1,12 @@
 """What `Registry.entries` and ``torchplug list`` show of every name: rows straight from the index.
 
 Above the catalog, below the registry. Listing ten thousand names must not make ten thousand
-sources, providers and records: a name with one enabled installed provider, no local registration
-and no remembered failure (nearly every name) becomes its row from the stored entry as it is; any
-other name is described as `Registry.info` describes it. A row is the fields of a `ComponentInfo`
-in order, its providers as ``(distribution, version, target, location)`` tuples.
+sources, providers and records: while nothing of a category is loaded, disabled or registered
+locally, its rows are those the index keeps (`_keyed.listing_of`, stored by the cache), served as
+they are; otherwise a name with one enabled installed provider and no local registration becomes
+its row from its entry. Any other name is described as `Registry.info` describes it. A row is the
+fields of a `ComponentInfo` in order, its providers as ``(distribution, version, target,
+location)`` tuples; a category's rows come sorted by name.
 """
 
 from __future__ import annotations
@@ -15,28 +17,23 @@ TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as
 if TYPE_CHECKING:
     from ._catalog import Catalog
     from ._info import ComponentInfo
-
-    ProviderCells = tuple[str | None, str | None, str, str | None]
-    #: category, name, status, providers, aliases, loaded, problem, preferred, settled_by
-    Row = tuple[
-        str,
-        str,
-        str,
-        tuple[ProviderCells, ...],
-        tuple[str, ...],
-        bool,
-        str | None,
-        str | None,
-        str | None,
-    ]
+    from ._keyed import Row
 
 
 def rows(catalog: Catalog, category: str) -> list[Row]:
-    """One row per installed or local name of `category`, disabled and conflicted ones too."""
+    """One row per installed or local name of `category`, disabled and conflicted ones too,
+    sorted by name."""
     local = catalog.local.get(category, {})
     disabled = catalog.disabled
     sources = catalog.sources
-    found: list[Row] = []
+    if not local and not disabled and not any(key[0] == category for key in sources):
+        stored, shared = catalog.tables.listing(category)
+        if not shared:
+            return list(stored)
+        found = [*stored, *(row_of(catalog.describe(category, n)) for n in shared)]
+        found.sort(key=_by_name)
+        return found
+    found = []
     entries = catalog.tables.entries(category)
     for name, provided in entries.items():
         if len(provided) == 1 and name not in local and provided[0][1] not in disabled:
@@ -58,7 +55,12 @@ def rows(catalog: Catalog, category: str) -> list[Row]:
         else:
             found.append(row_of(catalog.describe(category, name)))
     found.extend(row_of(catalog.describe(category, n)) for n in local if n not in entries)
+    found.sort(key=_by_name)
     return found
+
+
+def _by_name(row: Row) -> str:
+    return row[1]
 
 
 def row_of(info: ComponentInfo) -> Row:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 from ._metadata import (
@@ -17,7 +18,10 @@ from ._metadata import (
     InstalledIndex,
     MetadataProblem,
     accepted,
+    content_digest,
+    declarations_digest,
     folder_name,
+    settled_signature,
     target_problem,
 )
 from ._names import normalize_distribution
@@ -86,9 +90,10 @@ def _watch(dist: Any, watched: list[tuple[str, int]]) -> None:
             watched.append((file, -1))
 
 
-def _read_text(dist: Any, filename: str) -> str | None:
+def _read_text(dist: Any, filename: str, seen: _Seen | None = None) -> str | None:
     """`dist.read_text(filename)`, read without pathlib for a folder on disk (what nearly every
-    distribution is): the same text, universal newlines included, and the same None or error."""
+    distribution is): the same text, universal newlines included, and the same None or error.
+    For such a folder, `seen` (when given) records the file's digest and stat signature."""
     path = getattr(dist, "_path", None)
     if type(path) is not _PATH_TYPE:
         return dist.read_text(filename)  # type: ignore[no-any-return]
@@ -97,6 +102,7 @@ def _read_text(dist: Any, filename: str) -> str | None:
     except (FileNotFoundError, NotADirectoryError, PermissionError, IsADirectoryError):
         return None
     try:
+        stat = os.fstat(handle) if seen is not None else None  # before the bytes it vouches for
         chunks = []
         while chunk := os.read(handle, 1 << 16):
             chunks.append(chunk)
@@ -104,7 +110,10 @@ def _read_text(dist: Any, filename: str) -> str | None:
         return None
     finally:
         os.close(handle)
-    text = b"".join(chunks).decode("utf-8")
+    data = b"".join(chunks)
+    if seen is not None and stat is not None:
+        seen.files[str(path)] = (content_digest(data), settled_signature(stat, seen.started))
+    text = data.decode("utf-8")
     if "\r" in text:  # what a text-mode read does
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text
@@ -157,13 +166,30 @@ def _entry_points(text: str, prefix: str) -> list[tuple[str, str, str]] | None:
     return found
 
 
+_UNREAD = (None, None)
+
+
+class _Seen:
+    """What a scan saw of the entry_points.txt files it read: location -> (digest, signature)."""
+
+    __slots__ = ("files", "started")
+
+    def __init__(self) -> None:
+        self.started = time.time_ns()
+        self.files: dict[str, tuple[int, int | None]] = {}
+
+
 def _scan_distribution(
-    dist: Any, namespace: str, entries: list[EntryRecord], problems: list[MetadataProblem]
+    dist: Any,
+    namespace: str,
+    entries: list[EntryRecord],
+    problems: list[MetadataProblem],
+    seen: _Seen,
 ) -> InstalledDistribution | None:
     location = _location(dist)
     prefix = namespace + "."
     try:
-        text = _read_text(dist, "entry_points.txt")
+        text = _read_text(dist, "entry_points.txt", seen)
     except Exception as exc:  # not UTF-8, a broken zip and the like
         problems.append(_unreadable(location, exc))
         return None
@@ -252,6 +278,7 @@ def find_entry_points(namespace: str, path: Sequence[str] | None = None) -> Inst
     problems: list[MetadataProblem] = []
     found: list[InstalledDistribution] = []
     watched: list[tuple[str, int]] = []
+    seen_files = _Seen()
     seen: dict[str, Any] = {}  # normalised name -> the distribution that counts
     search_path = list(sys.path if path is None else path)
     problems.extend(_broken_archives(search_path))
@@ -265,7 +292,7 @@ def find_entry_points(namespace: str, path: Sequence[str] | None = None) -> Inst
                 continue
             seen[key] = dist
         _watch(dist, watched)
-        installed = _scan_distribution(dist, namespace, entries, problems)
+        installed = _scan_distribution(dist, namespace, entries, problems, seen_files)
         if installed is None:
             continue
         if key is None:  # no name from the folder: de-duplicate on METADATA's name instead
@@ -274,7 +301,19 @@ def find_entry_points(namespace: str, path: Sequence[str] | None = None) -> Inst
                 continue
             seen[installed.name] = dist
         found.append(installed)
-    return InstalledIndex(namespace, tuple(entries), tuple(found), tuple(problems), tuple(watched))
+    declared: dict[str, list[tuple[str, str, str]]] = {}
+    for record in entries:
+        declared.setdefault(record.location, []).append(
+            (record.category, record.name, record.value)
+        )
+    files = seen_files.files
+    kept = tuple(
+        (d.location, *files.get(d.location, _UNREAD), declarations_digest(declared[d.location]))
+        for d in found
+    )
+    return InstalledIndex(
+        namespace, tuple(entries), tuple(found), tuple(problems), tuple(watched), kept
+    )
 
 
 def _namespace_lines(dist: Any, namespace: str) -> list[str] | None:
