@@ -1,6 +1,6 @@
 """``python -m torchplug``: the same command line as the ``torchplug`` script."""
 
-from .cli import main
+from .cli._main import script
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(script())

@@ -101,10 +101,13 @@ def render_table(
 def _plain(rows: Iterable[Sequence[str]], header: Sequence[str]) -> str:
     """Every cell whole and plain, for a pipe or a file: the same table, made a line at a time by
     one formatting operation rather than a cell at a time (listings run to ten thousand rows)."""
-    table = [tuple(header), *(tuple(map(str, r)) for r in rows)]
-    widths = [max(map(len, column)) for column in zip(*table, strict=True)]
+    table = [tuple(header), *map(tuple, rows)]
+    columns = list(zip(*table, strict=True))
+    widths = [max(map(len, column)) for column in columns]
     line = "  ".join(f"%-{w}s" for w in widths[:-1]) + "  %s" if len(widths) > 1 else "%s"
-    lines = [(line % row).rstrip() for row in table]
+    lines = [line % row for row in table]
+    if any(not cell or cell[-1].isspace() for cell in columns[-1]):
+        lines = [each.rstrip() for each in lines]  # only the last cell is unpadded
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
