@@ -73,6 +73,18 @@ def module_import_cost(modules: list[str]) -> float:
     return statistics.median(costs) if costs else 0.0
 
 
+class _Minimal:
+    """The least a registry's `get` can be: a method returning a two-level subscript."""
+
+    __slots__ = ("table",)
+
+    def __init__(self, table: dict[str, dict[str, Any]]) -> None:
+        self.table = table
+
+    def get(self, category: str, name: str) -> Any:
+        return self.table[category][name]
+
+
 def _namespace(category: str, name: str) -> dict[str, Any]:
     """Everything the timed statements use, the builder's module imported and every one-off paid."""
     import torchplug
@@ -89,6 +101,7 @@ def _namespace(category: str, name: str) -> dict[str, Any]:
         "table": {name: builder},
         "nested": {category: {name: builder}},
         "lookup": lambda c, n, _t={category: {name: builder}}: _t[c][n],
+        "minimal": _Minimal({category: {name: builder}}),
         "builder": builder,
         "spec": spec,
     }
@@ -100,6 +113,7 @@ def measure(category: str, name: str, modules: list[str], repeats: int) -> dict[
     single = {
         "nested_dict": per_call("nested[category][name]", namespace, explain),
         "function_lookup": per_call("lookup(category, name)", namespace, explain),
+        "method_lookup": per_call("minimal.get(category, name)", namespace, explain),
         "module_import": module_import_cost(modules),
     }
     if hasattr(namespace["registry"], "builder"):

@@ -156,6 +156,10 @@ def _micro_table(results: Results) -> list[str]:
     rows += [
         ("`table[category][name]`", m.get("nested_dict")),
         ("a function returning `table[category][name]`", m.get("function_lookup")),
+        (
+            "a method returning `self.table[category][name]` (the floor of `get`'s shape)",
+            m.get("method_lookup"),
+        ),
         ("`registry.builder(category, spec)` (resolve and check, no call)", m.get("builder_only")),
         ("importing one synthetic pack module", m.get("module_import")),
     ]

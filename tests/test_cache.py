@@ -72,6 +72,7 @@ def decode(file: Path, *, stamp: bool = True) -> dict[str, object]:
         "reserved": {n[2:]: marshal.loads(section(n)) for n in sections if n.startswith("r:")},
         "dists": marshal.loads(section("dists")),
         "problems": marshal.loads(section("problems")),
+        "groups": marshal.loads(section("groups")),
         "listings": {n[2:]: marshal.loads(section(n)) for n in sections if n.startswith("l:")},
         "folders": {
             n[2:] if n != "folders" else None: marshal.loads(section(n))
@@ -105,6 +106,7 @@ def encode(stored: dict[str, object]) -> bytes:
         tuple(InstalledDistribution(*d) for d in stored["dists"]),  # type: ignore[attr-defined]
         tuple(MetadataProblem(*p) for p in stored["problems"]),  # type: ignore[attr-defined]
         stored["watched"],  # type: ignore[arg-type]
+        groups=stored["groups"],  # type: ignore[arg-type]
     )
     return _cache._file_bytes(index, stored["path"], stored["stamp"])  # type: ignore[arg-type]
 
@@ -130,6 +132,7 @@ def answer(registry: Registry) -> tuple[object, ...]:
         registry.distributions(),
         registry.check().as_dict(),
         sorted(registry.categories()),
+        registry.installed_groups(),
     )
 
 
@@ -269,6 +272,22 @@ def test_the_cached_answer_equals_an_uncached_scan(
     cached = site.registry()
     assert answer(cached) == uncached_answer(site, monkeypatch)
     assert cached.list("model", include_deprecated=True) == ["a", "b", "old"]
+
+
+def test_installed_groups_are_every_group_of_every_distribution_cached_or_not(
+    site: FakeSite, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Groups of other namespaces too, and of distributions that provide nothing here."""
+    tools, backends = f"{site.namespace}_tools", f"{site.namespace}_other.backends"
+    site.add("tool-pack", entry_points={}, groups={tools: {"tool": "tp_tool:main"}})
+    site.add("backend-pack", entry_points={}, groups={backends: {"b": "tp_backend:load"}})
+    first = site.registry().installed_groups()
+    assert {f"{site.namespace}.model", tools, backends} <= set(first)
+    assert first == sorted(first)
+    assert site.registry().installed_groups() == first  # served by the stored scan
+    assert answer(site.registry()) == uncached_answer(site, monkeypatch)
+    site.remove("backend-pack")
+    assert site.registry().installed_groups() == [g for g in first if g != backends]
 
 
 def test_each_namespace_has_its_own_cache_file(site: FakeSite, cache: Path) -> None:

@@ -139,6 +139,7 @@ def _file_bytes(index: Keyed, path: Sequence[str], stamp: tuple[Any, Any]) -> by
         "slow": marshal.dumps(stamp[1]),
         "dists": marshal.dumps(tuple(d._values() for d in index.distributions())),
         "problems": marshal.dumps(tuple(p._values() for p in index.problems())),
+        "groups": marshal.dumps(index.groups()),
     }
     for group, records in index.reserved_groups().items():
         sections["r:" + group] = marshal.dumps(records)
@@ -600,6 +601,14 @@ class StoredIndex:
             return self._fallback().distributions()
         return found
 
+    def groups(self) -> tuple[str, ...]:
+        if self._scanned is not None:
+            return self._scanned.groups()
+        try:
+            return _strings(marshal.loads(self._section("groups")), None)
+        except (Damaged, OSError, ValueError, EOFError, TypeError, KeyError, IndexError):
+            return self._fallback().groups()
+
     def problems(self) -> tuple[MetadataProblem, ...]:
         if self._scanned is not None:
             return self._scanned.problems()
@@ -612,10 +621,11 @@ class StoredIndex:
             return self._fallback().problems()
 
 
-def _strings(record: object, count: int) -> tuple[str, ...]:
+def _strings(record: object, count: int | None) -> tuple[str, ...]:
+    """`record` as a tuple of strings (of `count` of them, unless None)."""
     if not (
         isinstance(record, tuple)
-        and len(record) == count
+        and count in (None, len(record))
         and all(isinstance(f, str) for f in record)
     ):
         raise Damaged("record")

@@ -99,6 +99,10 @@ class Installed:
     def problems(self) -> tuple[MetadataProblem, ...]:
         return self._index.problems()
 
+    def groups(self) -> tuple[str, ...]:
+        """Every entry-point group a distribution on the path declares, any namespace's."""
+        return self._index.groups()
+
     def reserved(self, group: str) -> tuple[Reserved, ...]:
         """The raw records of a reserved group (``hooks``, ``contracts``, ``commands``,
         ``deprecated``)."""

@@ -72,6 +72,7 @@ class Keyed:
         "_tables",
         "digests",
         "distributions_",
+        "groups_",
         "namespace",
         "problems_",
         "reserved_",
@@ -87,6 +88,7 @@ class Keyed:
         problems: tuple[MetadataProblem, ...],
         watched: tuple[tuple[str, int], ...],
         digests: dict[str, Seen] | None = None,
+        groups: tuple[str, ...] = (),
     ) -> None:
         self.namespace = namespace
         self._tables = tables
@@ -95,6 +97,7 @@ class Keyed:
         self.problems_ = problems
         self.watched = watched
         self.digests = digests or {}
+        self.groups_ = groups
         self._listings: dict[str, Listing] = {}
 
     # The reading interface, shared with the cache's stored index (`_cache.StoredIndex`).
@@ -154,6 +157,10 @@ class Keyed:
     def distributions(self) -> tuple[InstalledDistribution, ...]:
         return self.distributions_
 
+    def groups(self) -> tuple[str, ...]:
+        """Every entry-point group a distribution on the path declares, any namespace's."""
+        return self.groups_
+
     def problems(self) -> tuple[MetadataProblem, ...]:
         return self.problems_
 
@@ -207,6 +214,7 @@ def keyed(index: InstalledIndex, hooks_of: HooksOf = _no_source) -> Keyed:
         index.problems,
         index.watched,
         {each[0]: each[1:] for each in index.digests},
+        index.groups,
     )
 
 

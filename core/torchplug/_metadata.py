@@ -137,6 +137,7 @@ class InstalledIndex(Record):
         "problems",
         "watched",
         "digests",
+        "groups",
     )
     namespace: str
     entries: tuple[EntryRecord, ...]
@@ -151,6 +152,9 @@ class InstalledIndex(Record):
     # and the `declarations_digest` of what it declares for the namespace). A stored copy of
     # this index holds while those declarations do: one stat, one read or one parse tells.
     digests: tuple[tuple[str, int | None, int | None, int], ...]
+    # Every entry-point group some distribution on the path declares, of any namespace, sorted:
+    # what lets a consumer skip a scan of its own for a group nobody declares.
+    groups: tuple[str, ...]
 
     def __init__(
         self,
@@ -160,6 +164,7 @@ class InstalledIndex(Record):
         problems: tuple[MetadataProblem, ...] = (),
         watched: tuple[tuple[str, int], ...] = (),
         digests: tuple[tuple[str, int | None, int | None, int], ...] = (),
+        groups: tuple[str, ...] = (),
     ) -> None:
         set_field = object.__setattr__
         set_field(self, "namespace", namespace)
@@ -168,6 +173,7 @@ class InstalledIndex(Record):
         set_field(self, "problems", problems)
         set_field(self, "watched", watched)
         set_field(self, "digests", digests)
+        set_field(self, "groups", groups)
 
 
 def parse_target(value: str) -> tuple[str, str | None] | None:

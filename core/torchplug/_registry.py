@@ -466,6 +466,18 @@ class Registry:
         """Installed distributions that provide components, hooks or commands here, by name."""
         return self._catalog.distributions()
 
+    def installed_groups(self) -> builtins.list[str]:
+        """Every entry-point group that some installed distribution declares, of any namespace
+        (``console_scripts``, ``pytest11``, ...), sorted; from the same scan, imports nothing.
+
+        A program about to scan every distribution for one group can skip that scan when no
+        distribution declares the group: ``torchplug run`` does so for torch's device-backend
+        autoload. Like the rest of the scan, it follows installs and uninstalls; a distribution
+        that provides nothing here and has its entry_points.txt edited in place is not read
+        again until something is installed or removed (or `refresh`).
+        """
+        return builtins.list(self._catalog.tables.groups())
+
     def commands(self) -> dict[str, builtins.list[Provider]]:
         """Installed command-line subcommands (group ``<namespace>.commands``); imports nothing."""
         return {

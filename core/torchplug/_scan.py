@@ -170,13 +170,24 @@ _UNREAD = (None, None)
 
 
 class _Seen:
-    """What a scan saw of the entry_points.txt files it read: location -> (digest, signature)."""
+    """What a scan saw of the entry_points.txt files it read: location -> (digest, signature),
+    and every group any of them declares, whatever its namespace."""
 
-    __slots__ = ("files", "started")
+    __slots__ = ("files", "groups", "started")
 
     def __init__(self) -> None:
         self.started = time.time_ns()
         self.files: dict[str, tuple[int, int | None]] = {}
+        self.groups: set[str] = set()
+
+    def note_groups(self, text: str) -> None:
+        """The section names of an entry_points.txt, as importlib-metadata reads them."""
+        if "[" not in text:
+            return
+        for line in text.splitlines():
+            line = line.strip()
+            if line[:1] == "[" and line[-1:] == "]":
+                self.groups.add(line.strip("[]"))
 
 
 def _scan_distribution(
@@ -203,7 +214,10 @@ def _scan_distribution(
             )
         )
         return None
-    if not text or prefix not in text:
+    if not text:
+        return None
+    seen.note_groups(text)
+    if prefix not in text:
         return None  # the common case: a distribution with nothing for us, decided in one read
 
     try:
@@ -312,7 +326,13 @@ def find_entry_points(namespace: str, path: Sequence[str] | None = None) -> Inst
         for d in found
     )
     return InstalledIndex(
-        namespace, tuple(entries), tuple(found), tuple(problems), tuple(watched), kept
+        namespace,
+        tuple(entries),
+        tuple(found),
+        tuple(problems),
+        tuple(watched),
+        kept,
+        tuple(sorted(seen_files.groups)),
     )
 
 

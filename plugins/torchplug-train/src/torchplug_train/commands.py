@@ -20,6 +20,8 @@ class Run:
     rank must resolve the same set before step 0. Each run writes to a new directory (train.output_dir,
     or a numbered sibling when that one holds a run): config.toml, lock.json, metrics, checkpoint.pt,
     summary.json. Ctrl-C or SIGTERM finishes the current step, saves a checkpoint and exits 130/143.
+    When no installed distribution declares a torch.backends entry point, torch's own scan for
+    one is skipped (TORCH_DEVICE_BACKEND_AUTOLOAD=0, unless you set that variable yourself).
 
     examples:
       torchplug run examples/quickstart.toml --set train.steps=50

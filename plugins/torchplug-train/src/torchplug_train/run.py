@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from torchplug import ConfigError, Registry, TorchplugError
 from torchplug.build import ComponentFactory
 
+from .autoload import skip_unclaimed_backend_scan
 from .config import LoopOptions, TrainSettings, apply_settings, load_config, train_table
 from .distributed import (
     agree,
@@ -90,6 +91,7 @@ def lock_command(
     registry: Registry, config: str, overrides: tuple[str, ...], output: str | None, out: TextIO
 ) -> Path:
     """Resolve a config and write its lock file; returns the file written."""
+    skip_unclaimed_backend_scan(registry)  # before the packs import torch
     with _naming_the_file(config):
         table = load_config(config, overrides)
         apply_settings(registry, table, config)
@@ -115,6 +117,7 @@ def run_command(registry: Registry, options: RunOptions, out: TextIO = sys.stdou
 
 
 def _run(registry: Registry, options: RunOptions, out: TextIO) -> int:
+    skip_unclaimed_backend_scan(registry)  # before anything imports torch
     config = load_config(options.config, options.overrides)
     settings = train_table(config, options.config)
     loop = LoopOptions.from_config(config)
