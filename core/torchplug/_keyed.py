@@ -234,17 +234,27 @@ def listing_of(category: str, table: dict[str, tuple[Entry, ...]]) -> Listing:
             shared.append(name)
             continue
         value, distribution, version, location, names = provided[0]
-        parsed = parse_target(value)
-        if parsed is None:
-            target, problem = value.strip(), target_problem(value)
-        else:
-            target = f"{parsed[0]}:{parsed[1]}" if parsed[1] else parsed[0]
-            problem = None
-        distribution = texts.setdefault(distribution, distribution)
-        version = texts.setdefault(version, version)
-        location = texts.setdefault(location, location)
-        cells = ((distribution, version, target, location),)
-        aliases = tuple(n for n in names if n != name)
-        status = "broken" if problem else "ok"
-        rows.append((category, name, status, cells, aliases, False, problem, None, None))
+        entry = (
+            value,
+            texts.setdefault(distribution, distribution),
+            texts.setdefault(version, version),
+            texts.setdefault(location, location),
+            names,
+        )
+        rows.append(installed_row(category, name, entry))
     return tuple(rows), tuple(shared)
+
+
+def installed_row(category: str, name: str, entry: Entry) -> Row:
+    """The row of a name that one installed provider answers, before anything is loaded."""
+    value, distribution, version, location, names = entry
+    parsed = parse_target(value)
+    if parsed is None:
+        target, problem = value.strip(), target_problem(value)
+    else:
+        target = f"{parsed[0]}:{parsed[1]}" if parsed[1] else parsed[0]
+        problem = None
+    cells = ((distribution, version, target, location),)
+    aliases = tuple(n for n in names if n != name)
+    status = "broken" if problem else "ok"
+    return (category, name, status, cells, aliases, False, problem, None, None)

@@ -11,7 +11,7 @@ location)`` tuples; a category's rows come sorted by name.
 
 from __future__ import annotations
 
-from ._metadata import parse_target, target_problem
+from ._keyed import installed_row
 
 TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
 if TYPE_CHECKING:
@@ -37,21 +37,14 @@ def rows(catalog: Catalog, category: str) -> list[Row]:
     entries = catalog.tables.entries(category)
     for name, provided in entries.items():
         if len(provided) == 1 and name not in local and provided[0][1] not in disabled:
-            value, distribution, version, location, names = provided[0]
-            parsed = parse_target(value)
-            if parsed is None:
-                target, problem = value.strip(), target_problem(value)
-            else:
-                target = f"{parsed[0]}:{parsed[1]}" if parsed[1] else parsed[0]
-                problem = None
-            loaded = False
+            row = installed_row(category, name, provided[0])
+            value, distribution, version, location, _ = provided[0]
             source = sources.get((category, distribution, version, location, value))
             if source is not None:  # made earlier: it may be loaded, or remember a failure
-                problem, loaded = source.static_problem, source.loaded
-            aliases = tuple(n for n in names if n != name)
-            status = "broken" if problem else "ok"
-            cells = ((distribution, version, target, location),)
-            found.append((category, name, status, cells, aliases, loaded, problem, None, None))
+                problem = source.static_problem
+                status = "broken" if problem else "ok"
+                row = (category, name, status, row[3], row[4], source.loaded, problem, None, None)
+            found.append(row)
         else:
             found.append(row_of(catalog.describe(category, name)))
     found.extend(row_of(catalog.describe(category, n)) for n in local if n not in entries)
