@@ -74,30 +74,28 @@ def decode(file: Path, *, stamp: bool = True) -> dict[str, object]:
         "problems": marshal.loads(section("problems")),
         "groups": marshal.loads(section("groups")),
         "listings": {n[2:]: marshal.loads(section(n)) for n in sections if n.startswith("l:")},
-        "folders": {
-            n[2:] if n != "folders" else None: marshal.loads(section(n))
-            for n in sections
-            if n.startswith("f:") or n == "folders"
-        },
+        "folders": marshal.loads(section("folders")),
+        "stats": marshal.loads(section("stats")),
     }
 
 
 def encode(stored: dict[str, object]) -> bytes:
-    """A stored index as a forger would write it: every checksum right. What a listing shows
-    and the digests of the files it comes from are copied as they were stored (a listing is
-    served as stored while those files are unchanged; nothing is imported on its word)."""
+    """A stored index as a forger would write it: every checksum right. The sections a listing
+    reads are written as `decode` found them (or as a test changed them)."""
     from torchplug import _cache
     from torchplug._keyed import Keyed
     from torchplug._metadata import InstalledDistribution, MetadataProblem
 
     class Forged(Keyed):
+        """Tables as forged; the listing-side sections are replaced below, as stored."""
+
         __slots__ = ()
 
         def listing(self, category: str):  # type: ignore[no-untyped-def]
-            return stored["listings"][category]  # type: ignore[index]
+            return ((), ())
 
-        def folders(self, category: str | None):  # type: ignore[no-untyped-def]
-            return stored["folders"][category]  # type: ignore[index]
+        def folders(self):  # type: ignore[no-untyped-def]
+            return ((), (), (), (), ())
 
     index = Forged(
         stored["namespace"],  # type: ignore[arg-type]
@@ -106,16 +104,29 @@ def encode(stored: dict[str, object]) -> bytes:
         tuple(InstalledDistribution(*d) for d in stored["dists"]),  # type: ignore[attr-defined]
         tuple(MetadataProblem(*p) for p in stored["problems"]),  # type: ignore[attr-defined]
         stored["watched"],  # type: ignore[arg-type]
-        groups=stored["groups"],  # type: ignore[arg-type]
     )
-    return _cache._file_bytes(index, stored["path"], stored["stamp"])  # type: ignore[arg-type]
+    stamp = stored["stamp"]
+    made = _cache._sections(index, stamp)  # type: ignore[arg-type]
+    sections = {name: data for name, data in made.items() if name[:2] != "l:"}
+    for category, columns in stored["listings"].items():  # type: ignore[attr-defined]
+        sections["l:" + category] = marshal.dumps(columns)
+    for name in ("folders", "stats", "groups"):
+        sections[name] = marshal.dumps(stored[name])
+    return _cache._assembled(
+        sections,
+        stored["namespace"],  # type: ignore[arg-type]
+        stored["path"],  # type: ignore[arg-type]
+        stamp,  # type: ignore[arg-type]
+        stored["watched"],  # type: ignore[arg-type]
+    )
 
 
 def content(file: Path) -> dict[str, object]:
     """What a stored index says about the installed packs (not how it was stamped, nor the
     stat signatures of their files, which depend on how long before the scan they changed)."""
     found = {k: v for k, v in decode(file, stamp=False).items() if k != "stamp"}
-    found["folders"] = {c: f[:3] for c, f in found["folders"].items()}  # type: ignore[attr-defined]
+    columns = found["folders"]
+    found["folders"] = (*columns[:3], *columns[4:])  # type: ignore[index]
     return found
 
 
@@ -193,11 +204,23 @@ def listed(site: FakeSite) -> list[tuple[str, str, str]]:
     return [(i.category, i.name, i.target) for i in site.registry().entries()]
 
 
+def stored_signatures(cache: Path) -> tuple[object, ...]:
+    """The stat-signature column of the stored folders (None: the bytes decide)."""
+    (file,) = index_files(cache)
+    return decode(file)["folders"][3]  # type: ignore[index,no-any-return]
+
+
 def test_a_listing_sees_an_in_place_edit_of_a_file_settled_before_the_scan(
     site: FakeSite, cache: Path
 ) -> None:
     time.sleep(2.1)  # past the settling time: the scan keeps the file's stat signature
-    assert listed(site) == [("model", "a", "tp_cached:a")]
+    first = listed(site)
+    assert first == [("model", "a", "tp_cached:a")]
+    (file,) = index_files(cache)
+    before = signature(file)
+    assert None not in stored_signatures(cache)
+    assert listed(site) == first  # served by the stat signature: nothing is scanned again
+    assert signature(file) == before
     rewrite_in_place(site, "cached-pack", f"[{site.namespace}.model]\nb = tp_cached:b\n")
     assert listed(site) == [("model", "b", "tp_cached:b")]
 
@@ -208,6 +231,7 @@ def test_a_listing_sees_a_same_size_rewrite_right_after_the_scan(
     """Within the same tick of the file system's clock every time may stay the same: a file
     that changed this close to the scan is compared by its bytes."""
     assert listed(site) == [("model", "a", "tp_cached:a")]
+    assert stored_signatures(cache) == (None,)
     rewrite_in_place(site, "cached-pack", f"[{site.namespace}.model]\nc = tp_cached:c\n")
     assert listed(site) == [("model", "c", "tp_cached:c")]
 
@@ -223,16 +247,49 @@ def test_a_listing_of_unchanged_files_is_served_without_a_scan(site: FakeSite, c
 
 
 def test_a_listing_survives_an_edit_outside_the_namespace_without_a_scan(
-    site: FakeSite, cache: Path
+    torchplug_site: FakeSite, cache: Path
 ) -> None:
+    """A line added to another group that the file already has changes nothing stored."""
+    site, ns = torchplug_site, torchplug_site.namespace
+    scripts = "[console_scripts]\ncached = tp_cached:main\n"
+    site.add("cached-pack", entry_points_txt=f"{scripts}\n[{ns}.model]\na = tp_cached:a\n")
     first = listed(site)
     (file,) = index_files(cache)
     before = signature(file)
     entry_points = site.dist_info("cached-pack", "1.0") / "entry_points.txt"
     text = entry_points.read_text(encoding="utf-8")
-    entry_points.write_text(text + "\n[console_scripts]\ncached = tp_cached:main\n", "utf-8")
+    entry_points.write_text(text.replace(scripts, scripts + "other = tp_cached:other\n"), "utf-8")
     assert listed(site) == first
     assert signature(file) == before
+
+
+def test_a_group_added_in_place_to_a_provider_is_seen(
+    site: FakeSite, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backends = f"{site.namespace}_other.backends"
+    assert backends not in (site.registry().installed_groups() or [])
+    entry_points = site.dist_info("cached-pack", "1.0") / "entry_points.txt"
+    text = entry_points.read_text(encoding="utf-8")
+    entry_points.write_text(text + f"\n[{backends}]\nb = tp_cached:b\n", "utf-8")
+    assert backends in (site.registry().installed_groups() or [])
+    assert answer(site.registry()) == uncached_answer(site, monkeypatch)
+
+
+def test_a_provider_that_starts_to_provide_another_category_in_place_is_seen(
+    site: FakeSite, cache: Path
+) -> None:
+    """By a listing of that category alone, and by a get of the new name."""
+    site.add("loss-pack", entry_points={"loss": {"l": "tp_loss:l"}})
+    registry = site.registry()
+    assert [i.name for i in registry.entries("loss")] == ["l"]
+    rewrite_in_place(
+        site,
+        "cached-pack",
+        f"[{site.namespace}.model]\na = tp_cached:a\n[{site.namespace}.loss]\nk = tp_cached:k\n",
+    )
+    assert [i.name for i in site.registry().entries("loss")] == ["k", "l"]
+    assert site.registry().info("loss", "k").target == "tp_cached:k"
+    assert site.registry().list("loss") == ["k", "l"]
 
 
 def test_a_listing_of_every_category_equals_an_uncached_one_after_edits(
@@ -484,6 +541,17 @@ def _with_entries(data: bytes, change) -> bytes:
     return encode(stored)
 
 
+def _with_stored(data: bytes, key: str, change) -> bytes:
+    """The file with one of its listing-side sections changed, every checksum right."""
+    stored = decode_bytes(data)
+    stored[key] = change(stored[key])
+    return encode(stored)
+
+
+def _listing_columns(change):  # type: ignore[no-untyped-def]
+    return lambda listings: {category: change(columns) for category, columns in listings.items()}
+
+
 def decode_bytes(data: bytes) -> dict[str, object]:
     import tempfile
 
@@ -509,6 +577,21 @@ DAMAGE = {
     "entries-of-another-layout": lambda valid: _with_entries(valid, lambda e: (*e, "extra", 1)),
     "entries-of-another-type": lambda valid: _with_entries(valid, lambda e: {"value": e[0]}),
     "entries-with-wrong-values": lambda valid: _with_entries(valid, lambda e: (1,) * len(e)),
+    "listing-columns-of-unequal-length": lambda valid: _with_stored(
+        valid, "listings", _listing_columns(lambda c: ((*c[0], "extra"), *c[1:]))
+    ),
+    "listing-cell-of-another-type": lambda valid: _with_stored(
+        valid, "listings", _listing_columns(lambda c: (*c[:4], (1,) * len(c[4]), *c[5:]))
+    ),
+    "listing-status-unknown": lambda valid: _with_stored(
+        valid, "listings", _listing_columns(lambda c: (c[0], ("maybe",) * len(c[1]), *c[2:]))
+    ),
+    "listing-of-another-layout": lambda valid: _with_stored(
+        valid, "listings", lambda listings: {c: [each] for c, each in listings.items()}
+    ),
+    "folders-cut-short": lambda valid: _with_stored(valid, "folders", lambda folders: folders[:3]),
+    "stats-of-another-layout": lambda valid: _with_stored(valid, "stats", lambda st: st[:1]),
+    "groups-of-another-type": lambda valid: _with_stored(valid, "groups", lambda g: (1, *g)),
 }
 
 

@@ -43,6 +43,24 @@ def test_columns_are_left_aligned_under_a_header_and_a_rule() -> None:
     assert table.splitlines() == ["X    Y", "---  --", "a    bb", "ccc  d"]
 
 
+def test_cells_that_are_not_strings_print_as_str_does_on_a_pipe_and_a_terminal() -> None:
+    rows = [["adamw", 3, None], ["lion", 12, 0.5]]
+    header = ["NAME", "COUNT", "LR"]
+    piped = render_table(rows, header, stream=io.StringIO())
+    assert piped.splitlines() == [
+        "NAME   COUNT  LR",
+        "-----  -----  ----",
+        "adamw  3      None",
+        "lion   12     0.5",
+    ]
+    assert render_table(rows, header, stream=Terminal(), width=80) == piped
+
+
+def test_a_last_cell_that_is_empty_or_ends_in_spaces_leaves_no_trailing_space() -> None:
+    table = render_table([["a", ""], ["bb", "x  "]], ["X", "Y"], stream=io.StringIO())
+    assert table.splitlines() == ["X   Y", "--  ---", "a", "bb  x"]
+
+
 def test_a_pipe_gets_every_cell_whole_however_narrow_the_terminal(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -17,11 +17,14 @@ in the working directory changes nothing), and the modification times of the fil
   ``sys.path``, be named for its distribution, and declare in its ``entry_points.txt`` exactly
   the stored entry points of that category and name (one small parse per provider), so nothing
   is ever imported on the word of a stored file alone;
-- a listing (every row of a category, or the categories themselves) is served from rows stored
-  with the scan while each providing folder still declares what the scan found: the same stat
-  signature of its ``entry_points.txt`` when the file had settled before the scan, else the same
-  bytes, else the same declarations once parsed (`_Verifier.unchanged`). Ten thousand rows then
-  cost a stat per providing distribution, not a parse of every entry.
+- a listing (the rows of a category, the categories, the installed groups) is served from
+  what was stored with the scan while every providing folder still declares what the scan
+  found: the same stat signature of its ``entry_points.txt`` when the file had settled before
+  the scan, else the same bytes, else the same declarations and groups once parsed
+  (`_Verifier.unchanged`). Ten thousand rows then cost a stat per providing distribution, not
+  a parse of every entry. The same check runs before a name the stored scan lacks is said to
+  be absent, and before a category's table is read, since any provider may have started to
+  provide it in place.
 
 A file that fails any check is a miss: the registry scans, and serves and stores that scan.
 
@@ -42,8 +45,8 @@ from ._metadata import (
     InstalledDistribution,
     MetadataProblem,
     content_digest,
-    declarations_digest,
     declared_entries,
+    file_declarations,
     folder_name,
     read_bytes,
     stat_signature,
@@ -135,6 +138,11 @@ def _table_bytes(table: dict[str, tuple[Entry, ...]]) -> bytes:
 
 
 def _file_bytes(index: Keyed, path: Sequence[str], stamp: tuple[Any, Any]) -> bytes:
+    return _assembled(_sections(index, stamp), index.namespace, path, stamp, index.watched)
+
+
+def _sections(index: Keyed, stamp: tuple[Any, Any]) -> dict[str, bytes]:
+    """Every section of a stored scan, by name, each as it is written."""
     sections: dict[str, bytes] = {
         "slow": marshal.dumps(stamp[1]),
         "dists": marshal.dumps(tuple(d._values() for d in index.distributions())),
@@ -145,9 +153,24 @@ def _file_bytes(index: Keyed, path: Sequence[str], stamp: tuple[Any, Any]) -> by
         sections["r:" + group] = marshal.dumps(records)
     for category, table in index.tables().items():
         sections["c:" + category] = _table_bytes(table)
-        sections["l:" + category] = marshal.dumps(index.listing(category))
-        sections["f:" + category] = marshal.dumps(index.folders(category))
-    sections["folders"] = marshal.dumps(index.folders(None))
+        sections["l:" + category] = marshal.dumps(_listing_columns(index.listing(category)))
+    folders = index.folders()
+    sections["folders"] = marshal.dumps(folders)
+    # What most checks need of them, apart: each entry_points.txt and its settled signature.
+    files = tuple(os.path.join(location, "entry_points.txt") for location in folders[0])
+    sections["stats"] = marshal.dumps((files, folders[3]))
+    return sections
+
+
+def _assembled(
+    sections: dict[str, bytes],
+    namespace: str,
+    path: Sequence[str],
+    stamp: tuple[Any, Any],
+    watched: tuple[tuple[str, int], ...],
+) -> bytes:
+    """The file: its magic, format and header (a directory of checksummed sections), then the
+    sections."""
     directory_: dict[str, tuple[int, int, int]] = {}
     offset = 0
     for name, data in sections.items():
@@ -157,9 +180,7 @@ def _file_bytes(index: Keyed, path: Sequence[str], stamp: tuple[Any, Any]) -> by
         )
         directory_[name] = (offset, len(data), _checksum(covered))
         offset += len(data)
-    header = marshal.dumps(
-        (index.namespace, tuple(path), stamp[0], index.watched, directory_, offset)
-    )
+    header = marshal.dumps((namespace, tuple(path), stamp[0], watched, directory_, offset))
     start = (
         _MAGIC
         + _FORMAT.to_bytes(4, "little")
@@ -256,7 +277,8 @@ class _Verifier:
     def unchanged(self, folders: Folders) -> bool:
         """Whether every one of the `_keyed.Folders` still declares for the namespace what the
         scan found: its entry_points.txt has the same settled stat signature (one stat), else
-        the same bytes (one read), else the same declarations (one parse). Where the folders
+        the same bytes (one read), else the same declarations of the namespace and the same
+        section names (one parse). Where the folders
         are needs no check: the file's key is the exact sys.path, and the stamp holds the
         names and inodes of the metadata folders."""
         if type(folders) is not tuple or len(folders) != 5:
@@ -276,8 +298,7 @@ class _Verifier:
                     return False
             data = read_bytes(file) if digest is not None else None
             if data is None or content_digest(data) != digest:
-                found = declared_entries(location, self._namespace)
-                if found is None or declarations_digest(found) != declared:
+                if file_declarations(location, self._namespace) != declared:
                     return False
             same.add(location)
         return True
@@ -433,7 +454,7 @@ class StoredIndex:
         self._verify = _Verifier(namespace, path)
         self._tables: dict[str, dict[str, tuple[Entry, ...]]] = {}
         self._listings: dict[str, Listing] = {}
-        self._every_folder_unchanged = False  # see `prepare_full_listing`
+        self._every_folder_unchanged = False  # see `_check_every_folder`
         self._reserved: dict[str, tuple[Reserved, ...]] = {}
 
     def __del__(self) -> None:
@@ -483,7 +504,8 @@ class StoredIndex:
             return table.get(name, ())
         section = self._sections.get("c:" + category)
         if section is None:
-            return ()
+            self._check_every_folder()  # the category itself may have been added in place
+            return self._scanned.bucket(category, name) if self._scanned is not None else ()
         try:
             offset = section[0]
             groups = int.from_bytes(self._read(offset, 4), "little")
@@ -498,6 +520,10 @@ class StoredIndex:
             self._verify.entries(category, name, entries)
         except (Damaged, OSError, ValueError, EOFError, TypeError, KeyError, IndexError):
             return self._fallback().bucket(category, name)
+        if not entries:  # an edit in place may have added it: every provider is checked
+            self._check_every_folder()
+            if self._scanned is not None:
+                return self._scanned.bucket(category, name)
         return entries  # type: ignore[no-any-return]
 
     def table(self, category: str) -> dict[str, tuple[Entry, ...]]:
@@ -506,6 +532,9 @@ class StoredIndex:
         table = self._tables.get(category)
         if table is not None:
             return table
+        self._check_every_folder()  # a provider of another category may now provide this one
+        if self._scanned is not None:
+            return self._scanned.table(category)
         if "c:" + category not in self._sections:
             return {}
         try:
@@ -516,25 +545,25 @@ class StoredIndex:
         self._tables[category] = table
         return table
 
-    def prepare_full_listing(self) -> None:
-        """Every category is about to be listed: check every providing folder at once, not
-        once per category that it provides."""
-        self._check_every_folder()
-
     def _check_every_folder(self) -> None:
+        """Drop the stored scan (for one made now) if any providing folder declares something
+        else than it did: an edit in place can add a category, a name or a group anywhere."""
         if self._scanned is not None or self._every_folder_unchanged:
             return
         try:
-            if not self._verify.unchanged(marshal.loads(self._section("folders"))):
-                raise Damaged("a providing folder declares something else now")
+            if not _same_signatures(marshal.loads(self._section("stats"))):
+                folders = marshal.loads(self._section("folders"))
+                if not self._verify.unchanged(folders):
+                    raise Damaged("a providing folder declares something else now")
         except (Damaged, OSError, ValueError, EOFError, TypeError, KeyError, IndexError):
             self._fallback()
             return
         self._every_folder_unchanged = True
 
     def listing(self, category: str) -> Listing:
-        """Served as stored while every folder providing the category declares what it did
+        """Served as stored while every providing folder declares what it did
         (`_Verifier.unchanged`), else from a scan."""
+        self._check_every_folder()
         if self._scanned is not None:
             return self._scanned.listing(category)
         found = self._listings.get(category)
@@ -543,12 +572,7 @@ class StoredIndex:
         if "l:" + category not in self._sections:
             return ((), ())
         try:
-            if not self._every_folder_unchanged:
-                if not self._verify.unchanged(marshal.loads(self._section("f:" + category))):
-                    raise Damaged(f"a folder providing {category} declares something else now")
-            found = marshal.loads(self._section("l:" + category))
-            if type(found) is not tuple or len(found) != 2:
-                raise Damaged(category)
+            found = _listing_rows(marshal.loads(self._section("l:" + category)), category)
         except (Damaged, OSError, ValueError, EOFError, TypeError, KeyError, IndexError):
             return self._fallback().listing(category)
         self._listings[category] = found
@@ -602,6 +626,7 @@ class StoredIndex:
         return found
 
     def groups(self) -> tuple[str, ...]:
+        self._check_every_folder()
         if self._scanned is not None:
             return self._scanned.groups()
         try:
@@ -630,6 +655,77 @@ def _strings(record: object, count: int | None) -> tuple[str, ...]:
     ):
         raise Damaged("record")
     return record
+
+
+def _same_signatures(stats: object) -> bool:
+    """Whether every providing entry_points.txt still has the stat signature it had when the
+    scan read it, checked in one pass (a listing makes a thousand of these checks); False when
+    any differs, has none, or cannot be read: `_Verifier.unchanged` then looks at each."""
+    if not (isinstance(stats, tuple) and len(stats) == 2):
+        raise Damaged("stats")
+    files, signatures = stats
+    if type(files) is not tuple or type(signatures) is not tuple or None in signatures:
+        return False
+    try:
+        now = [stat_signature(each) for each in map(os.stat, files)]
+    except (OSError, TypeError, ValueError):
+        return False
+    return tuple(now) == signatures
+
+
+def _listing_columns(listing: Listing) -> tuple[tuple[Any, ...], ...]:
+    """A `Listing` as it is stored: a column per field that varies (the rest are constants of
+    `_keyed.installed_row`), then the shared names. Columns come back as rows of the one shape
+    whatever a file holds, checked by a pass per column rather than a test per field."""
+    rows, shared = listing
+    cells = [row[3][0] for row in rows]
+    return (
+        tuple(row[1] for row in rows),
+        tuple(row[2] for row in rows),
+        *(tuple(cell[i] for cell in cells) for i in range(4)),
+        tuple(row[4] for row in rows),
+        tuple(row[6] for row in rows),
+        shared,
+    )
+
+
+def _listing_rows(stored: object, category: str) -> Listing:
+    """The `Listing` that `_listing_columns` stored; a file that holds anything else (forged by
+    hand: a corrupt one fails its checksum) is `Damaged`, a miss rather than a crash of
+    whatever prints the rows."""
+    from itertools import chain, repeat
+
+    if type(stored) is not tuple or len(stored) != 9 or any(type(c) is not tuple for c in stored):
+        raise Damaged(category)
+    names, statuses, distributions, versions, targets, locations, aliases, problems, shared = stored
+    columns = stored[:8]
+    strings = (names, distributions, versions, targets, locations, shared)
+    if (
+        len(set(map(len, columns))) > 1
+        or not set(map(type, chain(*strings))) <= {str}
+        or not set(statuses) <= _LISTED
+        or not set(map(type, aliases)) <= {tuple}
+        or not set(map(type, chain.from_iterable(aliases))) <= {str}
+        or not set(map(type, problems)) <= {str, type(None)}
+    ):
+        raise Damaged(category)
+    cells = zip(zip(distributions, versions, targets, locations, strict=True), strict=True)
+    rows = zip(  # the columns are of one length, checked above; repeat() is endless
+        repeat(category),
+        names,
+        statuses,
+        cells,
+        aliases,
+        repeat(False),
+        problems,
+        repeat(None),
+        repeat(None),
+        strict=False,
+    )
+    return tuple(rows), shared
+
+
+_LISTED = {"ok", "broken"}
 
 
 def _problem_fields(record: object) -> tuple[Any, ...]:

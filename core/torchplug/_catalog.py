@@ -51,6 +51,7 @@ class Catalog:
         self._reads_settings = settings  # TORCHPLUG_PREFER and the settings files, at the scan
         self.lock = _thread.RLock()
         self._autoload = autoload  # None: follow TORCHPLUG_AUTOLOAD
+        self.reads_installed = True  # whether the last scan read the installed metadata
         self._disabled_by_api = {normalize_distribution(d) for d in disabled}
         self._disabled_by_env: frozenset[str] = frozenset()
         self.disabled: frozenset[str] = frozenset(self._disabled_by_api)
@@ -137,6 +138,7 @@ class Catalog:
                     self.preferences.remove(level=level)
                 self.preferences.add(rules)
         index: Index
+        self.reads_installed = autoload
         if autoload:
             from ._cache import cached_scan
 

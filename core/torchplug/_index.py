@@ -81,10 +81,6 @@ class Installed:
         """The category's rows as installed, before anything is loaded (`_keyed.Listing`)."""
         return self._index.listing(category)
 
-    def prepare_full_listing(self) -> None:
-        """Every category is about to be listed (the stored index checks its folders at once)."""
-        self._index.prepare_full_listing()
-
     def categories(self) -> tuple[str, ...]:
         """The component categories something is installed in."""
         return self._index.categories()

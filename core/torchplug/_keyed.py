@@ -124,18 +124,18 @@ class Keyed:
             found = self._listings[category] = listing_of(category, self.table(category))
         return found
 
-    def prepare_full_listing(self) -> None:
-        """What the stored index does before every category is listed; nothing here."""
-
-    def folders(self, category: str | None) -> Folders:
-        """The folders providing `category` (None: any category), for the cache to store."""
-        tables = self._tables.values() if category is None else (self.table(category),)
+    def folders(self) -> Folders:
+        """Every folder that provides something (a component, or a reserved group's record),
+        for the cache to store."""
         found = {
             entry[3]: entry[1]
-            for table in tables
+            for table in self._tables.values()
             for entries in table.values()
             for entry in entries
         }
+        for records in self.reserved_.values():
+            for record in records:
+                found.setdefault(record[5], record[3])
         seen = [self.digests.get(location, _UNSEEN) for location in found]
         return (
             tuple(found),

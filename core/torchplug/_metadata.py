@@ -297,15 +297,40 @@ def stat_signature(stat: os.stat_result) -> int:
 def settled_signature(stat: os.stat_result, scan_started_ns: int) -> int | None:
     """`stat_signature` of a file a scan read, or None for one changed too close to the scan
     for its stat to prove anything later (its bytes decide)."""
-    if stat.st_ctime_ns >= scan_started_ns - _SETTLING_NS:
-        return None
+    if os.name == "nt" or stat.st_ctime_ns >= scan_started_ns - _SETTLING_NS:
+        return None  # on Windows st_ctime is the creation time: a write need not move it
     return stat_signature(stat)
 
 
-def declarations_digest(declared: Iterable[tuple[str, str, str]]) -> int:
-    """A stable digest of a folder's ``(category, name, value)`` declarations for a namespace,
-    in any order: what a scan kept of it, or what `declared_entries` reads of it again."""
-    return content_digest(repr(sorted(set(declared))).encode("utf-8", "surrogatepass"))
+def declarations_digest(declared: Iterable[tuple[str, str, str]], sections: Iterable[str]) -> int:
+    """A stable digest of what a folder's entry_points.txt declares: its ``(category, name,
+    value)`` entries of the namespace and the names of all its sections, in any order."""
+    text = repr((sorted(set(declared)), sorted(set(sections))))
+    return content_digest(text.encode("utf-8", "surrogatepass"))
+
+
+def entry_point_sections(text: str) -> set[str]:
+    """The section (group) names of an entry_points.txt, as importlib-metadata reads them."""
+    found: set[str] = set()
+    if "[" not in text:
+        return found
+    for line in text.splitlines():
+        line = line.strip()
+        if line[:1] == "[" and line[-1:] == "]":
+            found.add(line.strip("[]"))
+    return found
+
+
+def file_declarations(folder: str, namespace: str) -> int | None:
+    """`declarations_digest` of a folder's entry_points.txt as it is now (None: unreadable)."""
+    data = read_bytes(os.path.join(folder, "entry_points.txt"))
+    try:
+        text = data.decode("utf-8") if data is not None else None
+    except ValueError:
+        return None
+    if text is None:
+        return None
+    return declarations_digest(_declarations(text, namespace + "."), entry_point_sections(text))
 
 
 def read_bytes(file: str) -> bytes | None:
@@ -335,7 +360,10 @@ def declared_entries(folder: str, namespace: str) -> set[tuple[str, str, str]] |
         return None
     if text is None:
         return None
-    prefix = namespace + "."
+    return _declarations(text, namespace + ".")
+
+
+def _declarations(text: str, prefix: str) -> set[tuple[str, str, str]]:
     if "[" + prefix not in text:
         return set()
     found = _declared_by_sections(text, prefix)

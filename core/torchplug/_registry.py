@@ -449,7 +449,6 @@ class Registry:
         catalog = self._catalog
         if category is None:
             categories: Iterable[str] = sorted(catalog.categories())
-            catalog.tables.prepare_full_listing()
         else:
             categories = (category,)
         own = [row for c in categories for row in rows(catalog, c)]  # sorted: rows() sorts
@@ -466,17 +465,21 @@ class Registry:
         """Installed distributions that provide components, hooks or commands here, by name."""
         return self._catalog.distributions()
 
-    def installed_groups(self) -> builtins.list[str]:
+    def installed_groups(self) -> builtins.list[str] | None:
         """Every entry-point group that some installed distribution declares, of any namespace
         (``console_scripts``, ``pytest11``, ...), sorted; from the same scan, imports nothing.
+        None when this registry reads nothing installed (autoload off): then nobody knows.
 
         A program about to scan every distribution for one group can skip that scan when no
         distribution declares the group: ``torchplug run`` does so for torch's device-backend
-        autoload. Like the rest of the scan, it follows installs and uninstalls; a distribution
-        that provides nothing here and has its entry_points.txt edited in place is not read
-        again until something is installed or removed (or `refresh`).
+        autoload. Like the rest of the scan, it follows installs, uninstalls and edits of the
+        distributions that provide something here; a distribution that provides nothing here
+        and has its entry_points.txt edited in place is not read again until something is
+        installed or removed (or `refresh`).
         """
-        return builtins.list(self._catalog.tables.groups())
+        catalog = self._catalog
+        groups = catalog.tables.groups()
+        return builtins.list(groups) if catalog.reads_installed else None
 
     def commands(self) -> dict[str, builtins.list[Provider]]:
         """Installed command-line subcommands (group ``<namespace>.commands``); imports nothing."""

@@ -20,6 +20,7 @@ from ._metadata import (
     accepted,
     content_digest,
     declarations_digest,
+    entry_point_sections,
     folder_name,
     settled_signature,
     target_problem,
@@ -170,24 +171,20 @@ _UNREAD = (None, None)
 
 
 class _Seen:
-    """What a scan saw of the entry_points.txt files it read: location -> (digest, signature),
-    and every group any of them declares, whatever its namespace."""
+    """What a scan saw of the entry_points.txt files it read: by location, (digest, signature)
+    and the names of the sections (groups) of each; and every group of all of them."""
 
-    __slots__ = ("files", "groups", "started")
+    __slots__ = ("files", "groups", "sections", "started")
 
     def __init__(self) -> None:
         self.started = time.time_ns()
         self.files: dict[str, tuple[int, int | None]] = {}
+        self.sections: dict[str, set[str]] = {}
         self.groups: set[str] = set()
 
-    def note_groups(self, text: str) -> None:
-        """The section names of an entry_points.txt, as importlib-metadata reads them."""
-        if "[" not in text:
-            return
-        for line in text.splitlines():
-            line = line.strip()
-            if line[:1] == "[" and line[-1:] == "]":
-                self.groups.add(line.strip("[]"))
+    def note_sections(self, location: str, text: str) -> None:
+        sections = self.sections[location] = entry_point_sections(text)
+        self.groups.update(sections)
 
 
 def _scan_distribution(
@@ -216,7 +213,7 @@ def _scan_distribution(
         return None
     if not text:
         return None
-    seen.note_groups(text)
+    seen.note_sections(location, text)
     if prefix not in text:
         return None  # the common case: a distribution with nothing for us, decided in one read
 
@@ -321,8 +318,13 @@ def find_entry_points(namespace: str, path: Sequence[str] | None = None) -> Inst
             (record.category, record.name, record.value)
         )
     files = seen_files.files
+    sections = seen_files.sections
     kept = tuple(
-        (d.location, *files.get(d.location, _UNREAD), declarations_digest(declared[d.location]))
+        (
+            d.location,
+            *files.get(d.location, _UNREAD),
+            declarations_digest(declared[d.location], sections.get(d.location, ())),
+        )
         for d in found
     )
     return InstalledIndex(

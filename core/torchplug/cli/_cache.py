@@ -16,6 +16,9 @@ class Cache:
       torchplug cache --clear
     """
 
+    #: It reads metadata only: the process may skip the exit-time cycle collection.
+    imports_no_plugin = True
+
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--clear", action="store_true", help="delete every cache file")
         parser.add_argument("--json", action="store_true", help="print JSON instead of text")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from .._errors import ComponentNotFoundError
 from .._names import did_you_mean
-from ._table import render_table
+from ._table import is_terminal, plain_table, render_table
 
 TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
 if TYPE_CHECKING:
@@ -115,11 +114,9 @@ def _terms(registry: Registry, args: argparse.Namespace) -> tuple[list[str], lis
 
 
 def _is_category(registry: Registry, name: str) -> bool:
-    try:
-        registry.list(name)  # knows the categories that packs declare but nothing provides yet
-    except ComponentNotFoundError:
-        return False
-    return True
+    """Known as `Registry.list` knows categories (those that packs declare a contract for but
+    nothing provides yet too), without reading the category's names."""
+    return registry._is_known(name)
 
 
 def _selected(registry: Registry, categories: list[str], patterns: list[str]) -> list[Row]:
@@ -172,6 +169,9 @@ class List:
       torchplug list --filter 'norm/*rms*' --category scheduler
     """
 
+    #: It reads metadata only: the process may skip the exit-time cycle collection.
+    imports_no_plugin = True
+
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument(
             "terms",
@@ -217,7 +217,10 @@ class List:
             return 0
         cells = _cells(rows)
         header = ["CATEGORY", "NAME", "DISTRIBUTION", "VERSION", "TARGET", "STATUS"]
-        print(render_table(cells, header, optional=["TARGET", "VERSION"], colour=_status_style))
+        if is_terminal(sys.stdout):
+            print(render_table(cells, header, optional=["TARGET", "VERSION"], colour=_status_style))
+        else:  # every cell is a string already: no conversion of ten thousand rows
+            print(plain_table(cells, header))
         for category, name, status, providers, _, _, problem, _, settled_by in rows:
             if status != "ok" and problem:
                 print(f"{status}: {category} {name!r}: {problem}", file=sys.stderr)
@@ -240,6 +243,9 @@ class Plugins:
     example:
       torchplug plugins --json
     """
+
+    #: It reads metadata only: the process may skip the exit-time cycle collection.
+    imports_no_plugin = True
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--json", action="store_true", help="print JSON instead of a table")

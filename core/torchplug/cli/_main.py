@@ -222,26 +222,36 @@ def _quick(argv: list[str], registry: Registry | None) -> int | None:
     return _execute(command, registry, arguments)
 
 
-#: Whether the command that ran is one of the core's own (see `script`).
-_core_command_ran = False
+#: Whether the command that ran last, the outermost one, imports no plugin (see `script`).
+_exits_quickly = False
 
 
 def _execute(command: Any, registry: Registry, arguments: Any) -> int:
-    global _core_command_ran
-    _core_command_ran = type(command).__module__.startswith(__package__ + ".")
-    return int(command.run(registry, arguments))
+    global _exits_quickly
+    cls = type(command)
+    quick = cls.__module__.startswith(__package__ + ".") and cls.__dict__.get(
+        "imports_no_plugin", False
+    )
+    try:
+        status = int(command.run(registry, arguments))
+    except BaseException:
+        _exits_quickly = False
+        raise
+    _exits_quickly = quick is True
+    return status
 
 
 def script() -> int:
     """The ``torchplug`` script and ``python -m torchplug``: `main`, and then, after one of the
-    core's own commands, no collection of reference cycles while the interpreter exits.
+    core's commands that import no plugin (``list``, ``plugins``, ``cache``), no collection of
+    reference cycles while the interpreter exits.
 
     That last collection walks every object still alive (ten thousand listed rows) only to
-    free memory the process is about to hand back, 10% of a listing's time. A core command
-    leaves no cycle whose finalizer matters; a pack's command keeps Python's usual exit.
+    free memory the process is about to hand back, 10% of a listing's time; those commands
+    leave no cycle with a finalizer. Every other command keeps Python's usual exit.
     """
     status = main()
-    if _core_command_ran:
+    if _exits_quickly:
         import gc
 
         gc.freeze()

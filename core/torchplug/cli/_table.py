@@ -76,7 +76,7 @@ def render_table(
         width = shutil.get_terminal_size().columns
     styled = colour if colour is not None and colour_allowed(stream) else None
     if width is None and styled is None:
-        return _plain(rows, header)
+        return plain_table([tuple(map(str, row)) for row in rows], header)
     table = [list(header), *(list(map(str, r)) for r in rows)]
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
     kept = list(range(len(header)))
@@ -98,10 +98,11 @@ def render_table(
     return "\n".join(lines)
 
 
-def _plain(rows: Iterable[Sequence[str]], header: Sequence[str]) -> str:
+def plain_table(rows: Iterable[tuple[str, ...]], header: Sequence[str]) -> str:
     """Every cell whole and plain, for a pipe or a file: the same table, made a line at a time by
-    one formatting operation rather than a cell at a time (listings run to ten thousand rows)."""
-    table = [tuple(header), *map(tuple, rows)]
+    one formatting operation rather than a cell at a time (listings run to ten thousand rows).
+    Each cell must be a string already: `render_table` converts, a listing makes them so."""
+    table = [tuple(header), *rows]
     columns = list(zip(*table, strict=True))
     widths = [max(map(len, column)) for column in columns]
     line = "  ".join(f"%-{w}s" for w in widths[:-1]) + "  %s" if len(widths) > 1 else "%s"

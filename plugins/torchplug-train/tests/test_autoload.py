@@ -7,7 +7,9 @@ function leaves a marker when torch autoloads it.
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -96,3 +98,31 @@ def test_a_value_the_user_set_is_kept(
         torchplug_cli, probe_site, write_config, tmp_path, TORCH_DEVICE_BACKEND_AUTOLOAD=value
     )
     assert probed == value
+
+
+DECIDE = """
+import os, sys, torchplug
+from torchplug_train.autoload import skip_unclaimed_backend_scan
+skipped = skip_unclaimed_backend_scan(torchplug.Registry(autoload=sys.argv[1] == "on"))
+print(skipped, os.environ.get("TORCH_DEVICE_BACKEND_AUTOLOAD"), "torch" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize(
+    ("autoload", "expected"), [("on", "True 0 False"), ("off", "False None False")]
+)
+def test_a_registry_that_reads_nothing_installed_cannot_say_no_backend_is_there(
+    probe_site: FakeSite, autoload: str, expected: str
+) -> None:
+    """With autoload off the registry knows no group at all: the variable is left alone."""
+    env = {k: v for k, v in os.environ.items() if k != "TORCH_DEVICE_BACKEND_AUTOLOAD"}
+    env.update(PYTHONPATH=str(probe_site.root), TORCHPLUG_CACHE="0")
+    result = subprocess.run(
+        [sys.executable, "-c", DECIDE, autoload],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    )
+    assert result.stdout.split() == expected.split()

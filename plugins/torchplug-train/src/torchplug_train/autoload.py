@@ -5,7 +5,9 @@
 installed that is a fifth of a second before the first step. torchplug's scan already knows
 every group that any distribution declares, so when none declares ``torch.backends`` the run
 sets ``TORCH_DEVICE_BACKEND_AUTOLOAD=0`` before torch is imported: torch would have loaded
-nothing. A value the user set, either way, is left as it is.
+nothing. A value the user set, either way, is left as it is. Like any variable set in the
+process, it is inherited by the processes the run starts (data-loader workers, for instance),
+which see the same installed distributions.
 """
 
 from __future__ import annotations
@@ -28,12 +30,14 @@ def skip_unclaimed_backend_scan(
 ) -> bool:
     """Turn torch's backend autoload off if nothing could be autoloaded; True if it did.
 
-    Nothing changes once torch is imported, when the user set the variable, or when any
-    installed distribution declares a ``torch.backends`` entry point.
+    Nothing changes once torch is imported, when the user set the variable, when the registry
+    reads nothing installed (``TORCHPLUG_AUTOLOAD=0``: it cannot tell), or when any installed
+    distribution declares a ``torch.backends`` entry point.
     """
     if "torch" in sys.modules or AUTOLOAD_VARIABLE in environ:
         return False
-    if BACKEND_GROUP in registry.installed_groups():
+    groups = registry.installed_groups()
+    if groups is None or BACKEND_GROUP in groups:
         return False
     environ[AUTOLOAD_VARIABLE] = "0"
     return True
