@@ -323,14 +323,19 @@ def entry_point_sections(text: str) -> set[str]:
 
 def file_declarations(folder: str, namespace: str) -> int | None:
     """`declarations_digest` of a folder's entry_points.txt as it is now (None: unreadable)."""
-    data = read_bytes(os.path.join(folder, "entry_points.txt"))
-    try:
-        text = data.decode("utf-8") if data is not None else None
-    except ValueError:
-        return None
+    text = _entry_points_text(folder)
     if text is None:
         return None
     return declarations_digest(_declarations(text, namespace + "."), entry_point_sections(text))
+
+
+def _entry_points_text(folder: str) -> str | None:
+    """A folder's entry_points.txt, decoded (None: missing, unreadable or not UTF-8)."""
+    data = read_bytes(os.path.join(folder, "entry_points.txt"))
+    try:
+        return data.decode("utf-8") if data is not None else None
+    except ValueError:
+        return None
 
 
 def read_bytes(file: str) -> bytes | None:
@@ -353,14 +358,8 @@ def declared_entries(folder: str, namespace: str) -> set[tuple[str, str, str]] |
     namespace and a scan keeps, parsed as importlib-metadata does (None: unreadable). Cheaper
     than a scan: it reads one file, and only the namespace's sections line by line; the scan
     cache checks a stored index against it."""
-    data = read_bytes(os.path.join(folder, "entry_points.txt"))
-    try:
-        text = data.decode("utf-8") if data is not None else None
-    except ValueError:
-        return None
-    if text is None:
-        return None
-    return _declarations(text, namespace + ".")
+    text = _entry_points_text(folder)
+    return None if text is None else _declarations(text, namespace + ".")
 
 
 def _declarations(text: str, prefix: str) -> set[tuple[str, str, str]]:
