@@ -75,7 +75,6 @@ def decode(file: Path, *, stamp: bool = True) -> dict[str, object]:
         "groups": marshal.loads(section("groups")),
         "listings": {n[2:]: marshal.loads(section(n)) for n in sections if n.startswith("l:")},
         "folders": marshal.loads(section("folders")),
-        "stats": marshal.loads(section("stats")),
     }
 
 
@@ -110,7 +109,7 @@ def encode(stored: dict[str, object]) -> bytes:
     sections = {name: data for name, data in made.items() if name[:2] != "l:"}
     for category, columns in stored["listings"].items():  # type: ignore[attr-defined]
         sections["l:" + category] = marshal.dumps(columns)
-    for name in ("folders", "stats", "groups"):
+    for name in ("folders", "groups"):
         sections[name] = marshal.dumps(stored[name])
     return _cache._assembled(
         sections,
@@ -590,7 +589,6 @@ DAMAGE = {
         valid, "listings", lambda listings: {c: [each] for c, each in listings.items()}
     ),
     "folders-cut-short": lambda valid: _with_stored(valid, "folders", lambda folders: folders[:3]),
-    "stats-of-another-layout": lambda valid: _with_stored(valid, "stats", lambda st: st[:1]),
     "groups-of-another-type": lambda valid: _with_stored(valid, "groups", lambda g: (1, *g)),
 }
 

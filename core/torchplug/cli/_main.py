@@ -229,9 +229,7 @@ _exits_quickly = False
 def _execute(command: Any, registry: Registry, arguments: Any) -> int:
     global _exits_quickly
     cls = type(command)
-    quick = cls.__module__.startswith(__package__ + ".") and cls.__dict__.get(
-        "imports_no_plugin", False
-    )
+    quick = cls.__module__.startswith(__package__ + ".") and cls.__dict__.get("imports_no_plugin")
     try:
         status = int(command.run(registry, arguments))
     except BaseException:
