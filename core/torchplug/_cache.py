@@ -17,14 +17,15 @@ in the working directory changes nothing), and the modification times of the fil
   ``sys.path``, be named for its distribution, and declare in its ``entry_points.txt`` exactly
   the stored entry points of that category and name (one small parse per provider), so nothing
   is ever imported on the word of a stored file alone;
-- a listing (the rows of a category, the categories, the installed groups) is served from
-  what was stored with the scan while every providing folder still declares what the scan
-  found: the same stat signature of its ``entry_points.txt`` when the file had settled before
-  the scan, else the same bytes, else the same declarations and groups once parsed
-  (`_Verifier.unchanged`). Ten thousand rows then cost a stat per providing distribution, not
-  a parse of every entry. The same check runs before a name the stored scan lacks is said to
-  be absent, and before a category's table is read, since any provider may have started to
-  provide it in place.
+- a listing is served from what was stored with the scan while the folders it comes from
+  still declare what the scan found: the same stat signature of their ``entry_points.txt``
+  when the file had settled before the scan, else the same bytes, else the same declarations
+  and groups once parsed (`_Verifier.unchanged`). The rows of one category come from the
+  folders that provide it; the categories and the installed groups from every providing
+  folder, which a name the stored scan lacks also checks before it is said to be absent
+  (any provider may have started to provide it in place). Ten thousand rows then cost a stat
+  per providing distribution, not a parse of every entry; one category's rows, a stat per
+  distribution that provides it.
 
 A file that fails any check is a miss: the registry scans, and serves and stores that scan.
 
@@ -61,7 +62,7 @@ if TYPE_CHECKING:
 
     Index: TypeAlias = "Keyed | StoredIndex"
 
-_FORMAT = 6  # bump when the stored layout changes: older files become misses
+_FORMAT = 7  # bump when the stored layout changes: older files become misses
 _MAGIC = b"torchplug index\n"
 _PREFIX, _SUFFIX = "index-", ".tpi"
 _KEEP = 32  # files kept in the cache directory; the least recently written go first
@@ -154,6 +155,7 @@ def _sections(index: Keyed, stamp: tuple[Any, Any]) -> dict[str, bytes]:
     for category, table in index.tables().items():
         sections["c:" + category] = _table_bytes(table)
         sections["l:" + category] = marshal.dumps(_listing_columns(index.listing(category)))
+        sections["f:" + category] = marshal.dumps(index.folders(category))
     sections["folders"] = marshal.dumps(index.folders())
     return sections
 
@@ -491,10 +493,10 @@ class StoredIndex:
         if self._scanned is not None:
             return self._scanned.bucket(category, name)
         table = self._tables.get(category)
-        if table is not None:
-            return table.get(name, ())
         try:
-            entries = self._stored_bucket(category, name)
+            entries = (
+                table.get(name, ()) if table is not None else self._stored_bucket(category, name)
+            )
         except (Damaged, OSError, ValueError, EOFError, TypeError, KeyError, IndexError):
             return self._fallback().bucket(category, name)
         if not entries:  # an edit in place may have added it: every provider is checked
@@ -527,9 +529,6 @@ class StoredIndex:
         table = self._tables.get(category)
         if table is not None:
             return table
-        self._check_every_folder()  # a provider of another category may now provide this one
-        if self._scanned is not None:
-            return self._scanned.table(category)
         if "c:" + category not in self._sections:
             return {}
         try:
@@ -543,20 +542,34 @@ class StoredIndex:
     def _check_every_folder(self) -> None:
         """Drop the stored scan (for one made now) if any providing folder declares something
         else than it did: an edit in place can add a category, a name or a group anywhere."""
-        if self._scanned is not None or self._every_folder_unchanged:
-            return
+        if self._check_folders("folders"):
+            self._every_folder_unchanged = True
+
+    def _check_folders(self, section: str) -> bool:
+        """Whether the folders stored in `section` (``folders``: every providing folder;
+        ``f:CATEGORY``: those of one category) declare what they did; if not, the stored scan
+        is dropped for one made now."""
+        if self._scanned is not None:
+            return False
+        if self._every_folder_unchanged:
+            return True
         try:
-            if not self._verify.unchanged(marshal.loads(self._section("folders"))):
-                raise Damaged("a providing folder declares something else now")
+            if self._verify.unchanged(marshal.loads(self._section(section))):
+                return True
         except (Damaged, OSError, ValueError, EOFError, TypeError, KeyError, IndexError):
-            self._fallback()
-            return
-        self._every_folder_unchanged = True
+            pass
+        self._fallback()
+        return False
 
     def listing(self, category: str) -> Listing:
-        """Served as stored while every providing folder declares what it did
-        (`_Verifier.unchanged`), else from a scan."""
-        self._check_every_folder()
+        """Served as stored while every folder that provides the category declares what it did
+        (`_Verifier.unchanged`), else from a scan. A folder that starts to provide it by an
+        edit in place is looked for by `categories` (a whole listing) and by a name `bucket`
+        lacks, not here: cache.md, "the one limitation"."""
+        if "f:" + category in self._sections:
+            self._check_folders("f:" + category)
+        else:
+            self._check_every_folder()
         if self._scanned is not None:
             return self._scanned.listing(category)
         found = self._listings.get(category)
@@ -656,9 +669,9 @@ def _all_settled_and_unchanged(locations: object, signatures: object) -> bool:
     check."""
     if type(locations) is not tuple or type(signatures) is not tuple or None in signatures:
         return False
-    join = os.path.join
+    stat, file = os.stat, os.sep + "entry_points.txt"  # `+`: os.path.join costs half a stat
     try:
-        now = tuple(stat_signature(os.stat(join(each, "entry_points.txt"))) for each in locations)
+        now = tuple(stat_signature(stat(each + file)) for each in locations)
     except (OSError, TypeError, ValueError):
         return False
     return now == signatures

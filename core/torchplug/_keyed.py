@@ -124,16 +124,17 @@ class Keyed:
             found = self._listings[category] = listing_of(category, self.table(category))
         return found
 
-    def folders(self) -> Folders:
+    def folders(self, category: str | None = None) -> Folders:
         """Every folder that provides something (a component, or a reserved group's record),
-        for the cache to store."""
+        or with `category` those that provide one of its components, for the cache to store."""
+        tables = self._tables.values() if category is None else (self.table(category),)
         found = {
             entry[3]: entry[1]
-            for table in self._tables.values()
+            for table in tables
             for entries in table.values()
             for entry in entries
         }
-        for records in self.reserved_.values():
+        for records in self.reserved_.values() if category is None else ():
             for record in records:
                 found.setdefault(record[5], record[3])
         seen = [self.digests.get(location, _UNSEEN) for location in found]
