@@ -457,3 +457,53 @@ def test_the_console_script_runs_the_same_command_line(cli: Cli, ns: list[str]) 
     by_module = cli(*ns, "list", "--json")
     assert by_script.returncode == 0, by_script.stderr
     assert json.loads(by_script.stdout) == json.loads(by_module.stdout)
+
+
+# ----------------------------------------------------------------------------- cycle collection
+# The script pauses the cycle collector while a core command that imports no plugin runs; any
+# other command, a pack's included, runs with it on.
+
+_GC_COMMAND = """\
+import gc
+
+
+class GcCommand:
+    help = "say whether the cycle collector is on"
+
+    def add_arguments(self, parser):
+        pass
+
+    def run(self, registry, args):
+        print("collecting:", gc.isenabled())
+        return 0
+"""
+
+
+def test_a_packs_command_runs_with_the_cycle_collector_on(cli: Cli, default_site: FakeSite) -> None:
+    default_site.add(
+        "tp-gc-pack",
+        entry_points={"commands": {"gc-state": "tp_gc_command:GcCommand"}},
+        modules={"tp_gc_command": _GC_COMMAND},
+    )
+    cli.env["PYTHONPATH"] += os.pathsep + str(default_site.root)
+    result = cli("gc-state", env={"TORCHPLUG_CACHE": "0"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "collecting: True\n"
+
+
+def test_the_script_turns_the_collector_back_on_after_a_listing(
+    default_site: FakeSite, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import gc
+
+    from torchplug.cli._main import script
+
+    default_site.add("tp-listed-pack", entry_points={"model": {"listed": "tp_listed:m"}})
+    monkeypatch.setattr(sys, "argv", ["torchplug", "list", "model"])
+    try:
+        assert script() == 0
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > 0  # the exit after a listing walks nothing
+    finally:
+        gc.unfreeze()
+    assert "listed" in capsys.readouterr().out
