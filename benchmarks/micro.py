@@ -73,6 +73,34 @@ def module_import_cost(modules: list[str]) -> float:
     return statistics.median(costs) if costs else 0.0
 
 
+def empty_module_import_cost(count: int = 30) -> float:
+    """Median seconds to import one empty module of a package from its byte code: what the
+    import system charges any module before the module's own code runs (finding the file,
+    checking and reading its cache, making the module)."""
+    import py_compile
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        package = Path(folder) / "bench_empty_modules"
+        package.mkdir()
+        for index in range(count + 1):
+            module = package / ("__init__.py" if index == count else f"m{index}.py")
+            module.write_text("", encoding="utf-8")
+            py_compile.compile(str(module), doraise=True)
+        sys.path.insert(0, folder)
+        try:
+            importlib.import_module(package.name)
+            costs = []
+            for index in range(count):
+                start = time.perf_counter()
+                importlib.import_module(f"{package.name}.m{index}")
+                costs.append(time.perf_counter() - start)
+        finally:
+            sys.path.remove(folder)
+    return statistics.median(costs)
+
+
 class _Minimal:
     """The least a registry's `get` can be: a method returning a two-level subscript."""
 
@@ -115,6 +143,7 @@ def measure(category: str, name: str, modules: list[str], repeats: int) -> dict[
         "function_lookup": per_call("lookup(category, name)", namespace, explain),
         "method_lookup": per_call("minimal.get(category, name)", namespace, explain),
         "module_import": module_import_cost(modules),
+        "empty_module_import": empty_module_import_cost(),
     }
     if hasattr(namespace["registry"], "builder"):
         single["builder_only"] = per_call("registry.builder(category, spec)", namespace, explain)

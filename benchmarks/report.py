@@ -162,6 +162,10 @@ def _micro_table(results: Results) -> list[str]:
         ),
         ("`registry.builder(category, spec)` (resolve and check, no call)", m.get("builder_only")),
         ("importing one synthetic pack module", m.get("module_import")),
+        (
+            "importing one empty module (what the import system charges any module)",
+            m.get("empty_module_import"),
+        ),
     ]
     lines = ["| Operation | Time per call (median) |", "| --- | ---: |"]
     for label, seconds in rows:

@@ -117,7 +117,10 @@ def targets(sizes: tuple[int, ...]) -> tuple[Target, ...]:
             "Beyond importing the pack's module and calling its builder, a warm build imports "
             "torchplug, reads the installed index from the cache to find the one name, checks "
             "the config against the builder's signature and records provenance. Of these only "
-            "reading the index can grow with N.",
+            "reading the index can grow with N. The rest is paid once per process, most of it "
+            "importing torchplug's own modules, each of which first pays what the import system "
+            "charges any module (an empty one: see the in-process table), and the garbage "
+            "collections that the objects they define set off.",
             a="build_warm",
             b="floor",
             n=n,
