@@ -93,6 +93,8 @@ class Outcome:
         over = (value / t.limit - 1) * 100
         if t.metric == "rss":
             a, b, unit = self.a / 1024, self.b / 1024, "MiB"
+        elif not t.whole_process:  # seconds per call of an in-process statement
+            a, b, unit = self.a * 1e9, self.b * 1e9, "ns"
         else:
             a, b, unit = self.a * 1e3, self.b * 1e3, "ms"
         # From the ratio itself (a median of per-pair ratios, not the ratio of the medians).
