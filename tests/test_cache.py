@@ -892,7 +892,6 @@ def test_the_cache_directory_keeps_at_most_32_files(
 
 RACER = """\
 import os, sys, time
-from collections.abc import Callable
 from pathlib import Path
 import torchplug
 

@@ -460,26 +460,33 @@ def test_the_console_script_runs_the_same_command_line(cli: Cli, ns: list[str]) 
 
 
 # ----------------------------------------------------------------------------- cycle collection
-# The script pauses the cycle collector while a core command that imports no plugin runs; any
-# other command, a pack's included, runs with it on.
+# The script runs a core command that imports no plugin without the cycle collector; loading
+# and running anything else, a pack's command included, keeps it on.
 
 _GC_COMMAND = """\
 import gc
+
+print("import:", gc.isenabled())
 
 
 class GcCommand:
     help = "say whether the cycle collector is on"
 
+    def __init__(self):
+        print("init:", gc.isenabled())
+
     def add_arguments(self, parser):
-        pass
+        print("arguments:", gc.isenabled())
 
     def run(self, registry, args):
-        print("collecting:", gc.isenabled())
+        print("run:", gc.isenabled())
         return 0
 """
 
 
-def test_a_packs_command_runs_with_the_cycle_collector_on(cli: Cli, default_site: FakeSite) -> None:
+def test_a_packs_command_loads_and_runs_with_the_cycle_collector_on(
+    cli: Cli, default_site: FakeSite
+) -> None:
     default_site.add(
         "tp-gc-pack",
         entry_points={"commands": {"gc-state": "tp_gc_command:GcCommand"}},
@@ -488,11 +495,33 @@ def test_a_packs_command_runs_with_the_cycle_collector_on(cli: Cli, default_site
     cli.env["PYTHONPATH"] += os.pathsep + str(default_site.root)
     result = cli("gc-state", env={"TORCHPLUG_CACHE": "0"})
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "collecting: True\n"
+    assert result.stdout == "import: True\ninit: True\narguments: True\nrun: True\n"
 
 
-def test_the_script_turns_the_collector_back_on_after_a_listing(
-    default_site: FakeSite, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@pytest.fixture
+def collector_seen_by_list(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether the cycle collector was on while ``list`` ran, run by run (the command itself
+    is not changed: its run is called, after the look)."""
+    import gc
+
+    from torchplug.cli._listing import List
+
+    seen: list[bool] = []
+    listing_run = List.run
+
+    def looked_at(self: List, registry: object, args: object) -> int:
+        seen.append(gc.isenabled())
+        return listing_run(self, registry, args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(List, "run", looked_at)
+    return seen
+
+
+def test_the_script_lists_without_the_collector_and_turns_it_back_on(
+    default_site: FakeSite,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    collector_seen_by_list: list[bool],
 ) -> None:
     import gc
 
@@ -503,7 +532,23 @@ def test_the_script_turns_the_collector_back_on_after_a_listing(
     try:
         assert script() == 0
         assert gc.isenabled()
-        assert gc.get_freeze_count() > 0  # the exit after a listing walks nothing
+        assert gc.get_freeze_count() > 0  # what the listing made is not walked again
     finally:
         gc.unfreeze()
+    assert collector_seen_by_list == [False]
     assert "listed" in capsys.readouterr().out
+
+
+def test_main_lists_with_the_collector_on(
+    default_site: FakeSite, collector_seen_by_list: list[bool]
+) -> None:
+    """Only the script, whose process ends with the command, changes the collection."""
+    import gc
+
+    from torchplug.cli._main import main
+
+    default_site.add("tp-listed-pack", entry_points={"model": {"listed": "tp_listed:m"}})
+    frozen = gc.get_freeze_count()
+    assert main(["list", "model"]) == 0
+    assert collector_seen_by_list == [True]
+    assert gc.get_freeze_count() == frozen

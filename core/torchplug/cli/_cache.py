@@ -16,7 +16,7 @@ class Cache:
       torchplug cache --clear
     """
 
-    #: It reads metadata only: the process may skip the exit-time cycle collection.
+    #: It reads metadata only: run by the script, it runs without cycle collection (`script`).
     imports_no_plugin = True
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:

@@ -169,7 +169,7 @@ class List:
       torchplug list --filter 'norm/*rms*' --category scheduler
     """
 
-    #: It reads metadata only: the process may skip the exit-time cycle collection.
+    #: It reads metadata only: run by the script, it runs without cycle collection (`script`).
     imports_no_plugin = True
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -244,7 +244,7 @@ class Plugins:
       torchplug plugins --json
     """
 
-    #: It reads metadata only: the process may skip the exit-time cycle collection.
+    #: It reads metadata only: run by the script, it runs without cycle collection (`script`).
     imports_no_plugin = True
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:

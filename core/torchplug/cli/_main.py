@@ -222,60 +222,43 @@ def _quick(argv: list[str], registry: Registry | None) -> int | None:
     return _execute(command, registry, arguments)
 
 
-#: Whether the command that ran last, the outermost one, imports no plugin (see `script`).
-_exits_quickly = False
-#: Whether `script` paused the collection of reference cycles, until a command that may run
-#: plugin code starts.
-_collection_paused = False
+#: `script` calls in progress: a command run by the outermost one is the process's last work.
+_script_depth = 0
 
 
 def _execute(command: Any, registry: Registry, arguments: Any) -> int:
-    global _exits_quickly
     cls = type(command)
     quick = cls.__module__.startswith(__package__ + ".") and cls.__dict__.get("imports_no_plugin")
-    if quick is not True:
-        _resume_collection()
+    if quick is not True or _script_depth != 1:
+        return int(command.run(registry, arguments))
+    import gc
+
+    if not gc.isenabled():
+        return int(command.run(registry, arguments))
+    gc.disable()
     try:
-        status = int(command.run(registry, arguments))
-    except BaseException:
-        _exits_quickly = False
-        raise
-    _exits_quickly = quick is True
-    return status
+        return int(command.run(registry, arguments))
+    finally:
+        gc.freeze()  # first: collecting again, now or at exit, would walk all the run made
+        gc.enable()
 
 
 def script() -> int:
-    """The ``torchplug`` script and ``python -m torchplug``: `main`, without collecting
-    reference cycles while one of the core's commands that import no plugin (``list``,
-    ``plugins``, ``cache``) reads the index and prints, nor while the interpreter exits after it.
+    """The ``torchplug`` script and ``python -m torchplug``: `main`, with one difference. One of
+    the core's commands that import no plugin (``list``, ``plugins``, ``cache``) runs without
+    collecting reference cycles, and what it made is never walked again, at exit either.
 
     Each collection walks every object alive (ten thousand listed rows, every module) to find
     cycles those commands do not make, and the last one only frees memory the process is about
-    to hand back: together 15% of a listing's time. A command that may run plugin code (any
-    other) starts with the collector on, as Python's usual exit after it.
+    to hand back: together 15% of a listing's time. Everything else, from loading a pack's
+    command to running it, and a command run by a command, keeps Python's usual collection.
     """
-    global _collection_paused
-    import gc
-
-    if gc.isenabled():
-        gc.disable()
-        _collection_paused = True
+    global _script_depth
+    _script_depth += 1
     try:
-        status = main()
-        if _exits_quickly:
-            gc.freeze()  # first: collecting again would walk all that was made meanwhile
+        return main()
     finally:
-        _resume_collection()
-    return status
-
-
-def _resume_collection() -> None:
-    global _collection_paused
-    if _collection_paused:
-        import gc
-
-        gc.enable()
-        _collection_paused = False
+        _script_depth -= 1
 
 
 def _show_deprecations() -> None:
