@@ -76,7 +76,9 @@ def module_import_cost(modules: list[str]) -> float:
 def empty_module_import_cost(count: int = 30) -> float:
     """Median seconds to import one empty module of a package from its byte code: what the
     import system charges any module before the module's own code runs (finding the file,
-    checking and reading its cache, making the module)."""
+    checking and reading its cache, making the module). Timed a second after the files were
+    written: on some machines a file's first stat after a pause costs several times more than
+    one right after it was touched."""
     import py_compile
     import tempfile
     from pathlib import Path
@@ -88,6 +90,7 @@ def empty_module_import_cost(count: int = 30) -> float:
             module = package / ("__init__.py" if index == count else f"m{index}.py")
             module.write_text("", encoding="utf-8")
             py_compile.compile(str(module), doraise=True)
+        time.sleep(1.0)
         sys.path.insert(0, folder)
         try:
             importlib.import_module(package.name)
@@ -98,6 +101,9 @@ def empty_module_import_cost(count: int = 30) -> float:
                 costs.append(time.perf_counter() - start)
         finally:
             sys.path.remove(folder)
+            sys.path_importer_cache.pop(folder, None)
+            for name in [m for m in sys.modules if m.split(".")[0] == package.name]:
+                del sys.modules[name]
     return statistics.median(costs)
 
 

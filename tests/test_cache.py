@@ -307,6 +307,27 @@ def test_a_listing_of_one_category_rechecks_only_the_folders_that_provide_it(
     assert [i.name for i in site.registry().entries("loss")] == ["l"]
 
 
+def test_a_listing_of_one_category_sees_an_in_place_edit_of_a_provider_of_it(
+    site: FakeSite, cache: Path
+) -> None:
+    site.add("loss-pack", entry_points={"loss": {"l": "tp_loss:l"}})
+    assert [i.name for i in site.registry().entries("loss")] == ["l"]
+    rewrite_in_place(site, "loss-pack", f"[{site.namespace}.loss]\nm = tp_loss:m\n")
+    assert [i.name for i in site.registry().entries("loss")] == ["m"]
+
+
+def test_a_name_added_in_place_is_found_after_its_category_was_read(
+    site: FakeSite, cache: Path
+) -> None:
+    """A name the category's table lacks is looked for in every providing folder, even once
+    this registry has read the table."""
+    start_to_provide_loss_in_place(site)
+    registry = site.registry()
+    assert registry.list("loss") == ["l"]  # the documented limitation
+    assert registry.info("loss", "k").target == "tp_cached:k"
+    assert registry.list("loss") == ["k", "l"]
+
+
 @pytest.mark.parametrize(
     "notice",
     [

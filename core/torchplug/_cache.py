@@ -268,12 +268,11 @@ class _Verifier:
         """Whether every one of the `_keyed.Folders` still declares for the namespace what the
         scan found: its entry_points.txt has the same settled stat signature (one stat), else
         the same bytes (one read), else the same declarations of the namespace and the same
-        section names (one parse). Where the folders
-        are needs no check: the file's key is the exact sys.path, and the stamp holds the
-        names and inodes of the metadata folders."""
+        section names (one parse). Where the folders are needs no check: the file's key is the
+        exact sys.path, and the stamp holds the names and inodes of the metadata folders."""
         if type(folders) is not tuple or len(folders) != 5:
             raise Damaged("folders")
-        if not self._same and _all_settled_and_unchanged(folders[0], folders[3]):
+        if _all_settled_and_unchanged(folders[0], folders[3]):
             self._same.update(folders[0])
             return True
         same = self._same
@@ -529,6 +528,8 @@ class StoredIndex:
         table = self._tables.get(category)
         if table is not None:
             return table
+        # `_Verifier.table` parses each folder that provides the category; one that starts to
+        # provide it in place is the documented limitation, as for `listing`.
         if "c:" + category not in self._sections:
             return {}
         try:
@@ -542,39 +543,36 @@ class StoredIndex:
     def _check_every_folder(self) -> None:
         """Drop the stored scan (for one made now) if any providing folder declares something
         else than it did: an edit in place can add a category, a name or a group anywhere."""
-        if self._check_folders("folders"):
-            self._every_folder_unchanged = True
+        self._check_folders("folders")
+        self._every_folder_unchanged = self._scanned is None
 
-    def _check_folders(self, section: str) -> bool:
-        """Whether the folders stored in `section` (``folders``: every providing folder;
-        ``f:CATEGORY``: those of one category) declare what they did; if not, the stored scan
-        is dropped for one made now."""
-        if self._scanned is not None:
-            return False
-        if self._every_folder_unchanged:
-            return True
+    def _check_folders(self, section: str) -> None:
+        """Drop the stored scan (for one made now) unless every folder stored in `section`
+        (``folders``: every providing folder; ``f:CATEGORY``: those that provide one category)
+        declares what it did."""
+        if self._scanned is not None or self._every_folder_unchanged:
+            return
         try:
             if self._verify.unchanged(marshal.loads(self._section(section))):
-                return True
+                return
         except (Damaged, OSError, ValueError, EOFError, TypeError, KeyError, IndexError):
             pass
         self._fallback()
-        return False
 
     def listing(self, category: str) -> Listing:
         """Served as stored while every folder that provides the category declares what it did
         (`_Verifier.unchanged`), else from a scan. A folder that starts to provide it by an
         edit in place is looked for by `categories` (a whole listing) and by a name `bucket`
         lacks, not here: cache.md, "the one limitation"."""
+        found = self._listings.get(category)  # its folders were checked when it was read
+        if found is not None and self._scanned is None:
+            return found
         if "f:" + category in self._sections:
             self._check_folders("f:" + category)
         else:
             self._check_every_folder()
         if self._scanned is not None:
             return self._scanned.listing(category)
-        found = self._listings.get(category)
-        if found is not None:
-            return found
         if "l:" + category not in self._sections:
             return ((), ())
         try:

@@ -134,9 +134,10 @@ class Keyed:
             for entries in table.values()
             for entry in entries
         }
-        for records in self.reserved_.values() if category is None else ():
-            for record in records:
-                found.setdefault(record[5], record[3])
+        if category is None:
+            for records in self.reserved_.values():
+                for record in records:
+                    found.setdefault(record[5], record[3])
         seen = [self.digests.get(location, _UNSEEN) for location in found]
         return (
             tuple(found),
