@@ -46,8 +46,8 @@ from ._metadata import (
     InstalledDistribution,
     MetadataProblem,
     content_digest,
+    declarations_of,
     declared_entries,
-    file_declarations,
     folder_name,
     read_bytes,
     stat_signature,
@@ -272,25 +272,23 @@ class _Verifier:
         exact sys.path, and the stamp holds the names and inodes of the metadata folders."""
         if type(folders) is not tuple or len(folders) != 5:
             raise Damaged("folders")
-        if _all_settled_and_unchanged(folders[0], folders[3]):
-            self._same.update(folders[0])
+        locations, signatures = folders[0], folders[3]
+        now = _signatures_now(locations)  # one stat each, in one tight pass
+        if now is not None and now == signatures:
+            self._same.update(locations)
             return True
         same = self._same
-        stat, join = os.stat, os.path.join
-        for location, _, digest, signature, declared in zip(*folders, strict=True):
+        for index, (location, _, digest, signature, declared) in enumerate(
+            zip(*folders, strict=True)
+        ):
             if location in same:
                 continue
-            file = join(location, "entry_points.txt")
-            if signature is not None:
-                try:
-                    if stat_signature(stat(file)) == signature:
-                        same.add(location)
-                        continue
-                except OSError:
-                    return False
-            data = read_bytes(file) if digest is not None else None
-            if data is None or content_digest(data) != digest:
-                if file_declarations(location, self._namespace) != declared:
+            if signature is not None and now is not None and now[index] == signature:
+                same.add(location)
+                continue
+            data = read_bytes(os.path.join(location, "entry_points.txt"))
+            if data is None or digest is None or content_digest(data) != digest:
+                if declarations_of(data, self._namespace) != declared:
                     return False
             same.add(location)
         return True
@@ -661,18 +659,17 @@ def _strings(record: object, count: int | None) -> tuple[str, ...]:
     return record
 
 
-def _all_settled_and_unchanged(locations: object, signatures: object) -> bool:
-    """The common case of `_Verifier.unchanged`, in one pass over a thousand folders: every
-    entry_points.txt has its settled stat signature. False sends each folder to the full
-    check."""
-    if type(locations) is not tuple or type(signatures) is not tuple or None in signatures:
-        return False
+def _signatures_now(locations: object) -> tuple[int, ...] | None:
+    """The `stat_signature` of each folder's entry_points.txt now, for `_Verifier.unchanged`
+    to compare with the stored ones in one pass over a thousand folders; None when one cannot
+    be taken (the full check of each folder then decides)."""
+    if type(locations) is not tuple:
+        return None
     stat, file = os.stat, os.sep + "entry_points.txt"  # `+`: os.path.join costs half a stat
     try:
-        now = tuple(stat_signature(stat(each + file)) for each in locations)
+        return tuple(stat_signature(stat(each + file)) for each in locations)
     except (OSError, TypeError, ValueError):
-        return False
-    return now == signatures
+        return None
 
 
 def _listing_columns(listing: Listing) -> tuple[tuple[Any, ...], ...]:

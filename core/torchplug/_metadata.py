@@ -321,17 +321,15 @@ def entry_point_sections(text: str) -> set[str]:
     return found
 
 
-def file_declarations(folder: str, namespace: str) -> int | None:
-    """`declarations_digest` of a folder's entry_points.txt as it is now (None: unreadable)."""
-    text = _entry_points_text(folder)
+def declarations_of(data: bytes | None, namespace: str) -> int | None:
+    """`declarations_digest` of an entry_points.txt's bytes (None: unreadable or not UTF-8)."""
+    text = _decoded(data)
     if text is None:
         return None
     return declarations_digest(_declarations(text, namespace + "."), entry_point_sections(text))
 
 
-def _entry_points_text(folder: str) -> str | None:
-    """A folder's entry_points.txt, decoded (None: missing, unreadable or not UTF-8)."""
-    data = read_bytes(os.path.join(folder, "entry_points.txt"))
+def _decoded(data: bytes | None) -> str | None:
     try:
         return data.decode("utf-8") if data is not None else None
     except ValueError:
@@ -358,7 +356,7 @@ def declared_entries(folder: str, namespace: str) -> set[tuple[str, str, str]] |
     namespace and a scan keeps, parsed as importlib-metadata does (None: unreadable). Cheaper
     than a scan: it reads one file, and only the namespace's sections line by line; the scan
     cache checks a stored index against it."""
-    text = _entry_points_text(folder)
+    text = _decoded(read_bytes(os.path.join(folder, "entry_points.txt")))
     return None if text is None else _declarations(text, namespace + ".")
 
 
