@@ -42,6 +42,54 @@ def test_a_pattern_matches_category_dot_name(
         assert not matches
 
 
+def test_star_patterns_match_exactly_as_fnmatch_does() -> None:
+    """Patterns with ``*`` are matched by hand (importing `fnmatch` imports `re`): every pattern
+    and text over a small alphabet, up to a length, against `fnmatch.fnmatchcase`."""
+    import itertools
+    from fnmatch import fnmatchcase
+
+    texts = ["".join(t) for n in range(5) for t in itertools.product("ab.", repeat=n)]
+    patterns = ["".join(p) for n in range(1, 6) for p in itertools.product("ab.*", repeat=n)]
+    checked = 0
+    for pattern in patterns:
+        if "*" not in pattern or pattern == "*":
+            continue
+        candidate = rule(pattern, "d")
+        for text in texts:
+            if "." not in text:
+                continue
+            text_category, _, text_name = text.partition(".")
+            got = candidate.matches(text_category, text_name)
+            assert got is fnmatchcase(text, pattern), (pattern, text)
+            checked += 1
+    assert checked > 10_000
+
+
+def test_question_marks_and_brackets_still_match_as_fnmatch_does() -> None:
+    assert rule("optimizer.ada?", "d").matches("optimizer", "adam")
+    assert not rule("optimizer.ada?", "d").matches("optimizer", "adamw")
+    assert rule("optimizer.[al]*", "d").matches("optimizer", "lion")
+    assert not rule("optimizer.[al]*", "d").matches("optimizer", "sgd")
+
+
+def test_pattern_checks_agree_with_the_documented_grammar() -> None:
+    """``*``, or ``[a-z*][a-z0-9_*]*`` then a dot then a name of no whitespace and no colon that
+    does not start with a dot: checked by hand (importing `re` costs a warm build more than
+    everything else it does), here against the regular expression."""
+    import itertools
+    import re
+
+    grammar = re.compile(r"\*|[a-z*][a-z0-9_*]*\.[^\s:.][^\s:]*")
+    alphabet = "a1_*.: \tZ\u00e9\n\u2003-"
+    checked = 0
+    for n in range(6):
+        for chars in itertools.product(alphabet, repeat=n):
+            pattern = "".join(chars)
+            assert (pattern_problem(pattern) is None) is bool(grammar.fullmatch(pattern)), pattern
+            checked += 1
+    assert checked > 100_000
+
+
 @pytest.mark.parametrize(
     "pattern", ["optimizer", "", "optimizer.", ".lion", "optimizer lion", "dist:lion", 3, "OPT.x"]
 )

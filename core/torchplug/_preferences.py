@@ -28,10 +28,11 @@ LEVELS = {
     "user": 10,  # $XDG_CONFIG_HOME/torchplug/config.toml
 }
 
-#: ``category.name``, either part a glob; or ``*`` alone for every name (compiled on first use:
-#: importing `re` costs more than a warm build may spend).
+#: ``category.name``, either part a glob; or ``*`` alone for every name. Checked and matched by
+#: hand: importing `re` (which `fnmatch` does) costs more than a warm build spends.
 _GLOB = frozenset("*?[")
-_PATTERN = r"^(\*|[a-z*][a-z0-9_*]*\.[^\s:.][^\s:]*)$"
+_CATEGORY_START = frozenset("abcdefghijklmnopqrstuvwxyz*")
+_CATEGORY_REST = _CATEGORY_START | frozenset("0123456789_")
 
 
 class PreferenceRule:
@@ -67,9 +68,11 @@ class PreferenceRule:
             return True
         if _GLOB.isdisjoint(self.pattern):  # a literal pattern, as most are
             return self.pattern == f"{category}.{name}"
-        from fnmatch import fnmatchcase
+        if "?" in self.pattern or "[" in self.pattern:
+            from fnmatch import fnmatchcase
 
-        return fnmatchcase(f"{category}.{name}", self.pattern)
+            return fnmatchcase(f"{category}.{name}", self.pattern)
+        return _star_match(f"{category}.{name}", self.pattern)
 
     def describe(self) -> str:
         """``"optimizer.*" = ["torchplug-torch"] (from /project/torchplug.toml)``."""
@@ -85,11 +88,40 @@ class PreferenceRule:
         }
 
 
+def _star_match(text: str, pattern: str) -> bool:
+    """`fnmatch.fnmatchcase` for a pattern whose only wildcard is ``*``: the pieces between the
+    stars, in order, the first at the start and the last at the end."""
+    first, *middle, last = pattern.split("*")
+    if len(text) < len(first) + len(last) or not (text.startswith(first) and text.endswith(last)):
+        return False
+    position, end = len(first), len(text) - len(last)
+    for piece in middle:
+        found = text.find(piece, position, end)
+        if found < 0:
+            return False
+        position = found + len(piece)
+    return True
+
+
+def _is_pattern(pattern: str) -> bool:
+    """``*``, or a category of lowercase letters, digits, ``_`` and ``*`` (not starting with a
+    digit or ``_``), a dot, and a name with no whitespace or ``:`` that does not start with a dot."""
+    if pattern == "*":
+        return True
+    category, dot, name = pattern.partition(".")
+    return (
+        bool(dot and category and name)
+        and category[0] in _CATEGORY_START
+        and _CATEGORY_REST.issuperset(category)
+        and name[0] != "."
+        and ":" not in name
+        and not any(c.isspace() for c in name)
+    )
+
+
 def pattern_problem(pattern: object) -> str | None:
     """Why `pattern` is not a valid rule pattern, or None."""
-    import re
-
-    if not isinstance(pattern, str) or not re.match(_PATTERN, pattern):
+    if not isinstance(pattern, str) or not _is_pattern(pattern):
         return (
             f"{pattern!r} is not a pattern of the form CATEGORY.NAME ('*' globs allowed, e.g. "
             "'optimizer.lion', 'scheduler.*', '*')"
@@ -99,7 +131,7 @@ def pattern_problem(pattern: object) -> str | None:
 
 def parse_rules(table: object, origin: str, level: str) -> list[PreferenceRule]:
     """Rules from a ``{pattern: distribution or [distributions]}`` table; errors name `origin`."""
-    from collections.abc import Mapping
+    from _collections_abc import Mapping  # collections.abc's, without importing `collections`
 
     if not isinstance(table, Mapping):
         raise ConfigError(
