@@ -993,6 +993,10 @@ def test_concurrent_writers_never_leave_a_damaged_cache_file(
 # ----------------------------------------------------------------------------- the cache command
 
 
+def settings_copies(cache: Path) -> list[Path]:
+    return sorted(cache.glob("toml-*.tpt"))
+
+
 def test_cache_json_shows_the_directory_under_xdg_cache_home(
     site: FakeSite, cache: Path, cli
 ) -> None:
@@ -1000,18 +1004,32 @@ def test_cache_json_shows_the_directory_under_xdg_cache_home(
     assert cli("list", env=env).returncode == 0
     shown = cli("cache", "--json", env=env).json()
     assert shown["directory"] == str(cache)
-    # One index of the site's namespace, one of torchplug's (where the commands are declared).
-    assert (shown["enabled"], shown["files"]) == (True, 2)
-    assert shown["bytes"] == sum(f.stat().st_size for f in index_files(cache))
+    # One index of the site's namespace, one of torchplug's (where the commands are declared),
+    # and the parsed copy of the project's settings if the working directory has any.
+    assert len(index_files(cache)) == 2
+    files = index_files(cache) + settings_copies(cache)
+    assert (shown["enabled"], shown["files"]) == (True, len(files))
+    assert shown["bytes"] == sum(f.stat().st_size for f in files)
 
 
-def test_cache_clear_removes_the_cache_files(site: FakeSite, cache: Path, cli) -> None:
+def test_cache_clear_removes_the_cache_files(
+    site: FakeSite, cache: Path, cli, run_process, tmp_path: Path
+) -> None:
+    import sys
+
     env = {"TORCHPLUG_CACHE": "1", "XDG_CACHE_HOME": str(cache.parent)}
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "torchplug.toml").write_text('[prefer]\n"*" = "some-pack"\n', "utf-8")
+    read = "from torchplug._settings import preference_rules; preference_rules()"
+    assert run_process(sys.executable, "-c", read, env=env, cwd=project).returncode == 0
     cli("list", env=env)
     assert len(index_files(cache)) == 2  # the site's namespace and torchplug's commands
+    copies = len(settings_copies(cache))
+    assert copies >= 1  # the project's settings, and the working directory's if it has any
     cleared = cli("cache", "--clear", "--json", env=env).json()
-    assert (cleared["removed"], cleared["files"]) == (2, 0)
-    assert index_files(cache) == []
+    assert (cleared["removed"], cleared["files"]) == (2 + copies, 0)
+    assert index_files(cache) == settings_copies(cache) == []
 
 
 def test_cache_json_says_when_the_cache_is_off(site: FakeSite, cache: Path, cli) -> None:

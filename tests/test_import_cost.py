@@ -141,3 +141,61 @@ def test_get_imports_the_plugin_module_in_a_fresh_interpreter(site: FakeSite) ->
     )
     assert "tp_cost_models" in after["modules"]
     assert after["imported"] == ["tp_cost_models", "tp_cost_hooks"]
+
+
+def test_a_warm_build_in_a_project_with_settings_imports_no_parser(tmp_path) -> None:
+    """The project's preferences (a glob, in pyproject.toml) are read from their parsed copy and
+    matched by hand: a warm build imports no TOML parser and no `re`, which cost it more than
+    everything else it does."""
+    site = FakeSite(tmp_path / "site-packages", namespace="torchplug")
+    site.add(
+        "tp-settled-a",
+        entry_points={"model": {"tp-settled": "tp_settled_a:build"}},
+        modules={"tp_settled_a": "def build(width=1):\n    return 'a'\n"},
+    )
+    site.add(
+        "tp-settled-b",
+        entry_points={"model": {"tp-settled": "tp_settled_b:build"}},
+        modules={"tp_settled_b": "def build(width=1):\n    return 'b'\n"},
+    )
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "mine"\ndependencies = ["torchplug"]\n\n'
+        '[tool.torchplug.prefer]\n"model.tp-*" = "tp-settled-b"\n',
+        "utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TORCHPLUG_")}
+    env.update(PYTHONPATH=str(site.root), XDG_CACHE_HOME=str(tmp_path / "cache"))
+    # Printed a line each, not as JSON: importing json imports `re`.
+    script = (
+        "import sys, torchplug\n"
+        "built = torchplug.registry.build('model', {'type': 'tp-settled', 'width': 2})\n"
+        "print(built, *sorted(sys.modules), sep='\\n')\n"
+    )
+    bare = subprocess.run(
+        [sys.executable, "-c", "import sys; print(*sorted(sys.modules), sep='\\n')"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=project,
+        timeout=120,
+    )
+    at_start = set(bare.stdout.split())
+    runs = []
+    for _ in range(2):  # the first scans and parses; the second is warm
+        result = subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=project,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        built, *modules = result.stdout.split()
+        runs.append((built, set(modules)))
+    assert [built for built, _ in runs] == ["b", "b"]
+    assert "tomllib" in runs[0][1] or "tomli" in runs[0][1]  # it did parse, once
+    for parser in ("re", "tomllib", "tomli", "fnmatch"):
+        assert parser in at_start or parser not in runs[1][1], parser

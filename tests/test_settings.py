@@ -101,3 +101,163 @@ def test_a_non_utf8_settings_file_is_an_error_naming_it(project: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         preference_rules()
     assert str(project / "torchplug.toml") in caught.value.path
+
+
+# ----------------------------------------------------------------------------- parsed copies
+# A settings file is parsed once per content: later processes read its parsed copy from the cache
+# directory and never import a TOML parser. The copy holds only for the very bytes it was parsed
+# from, so an edit is always read, whatever its size or modification time.
+
+
+@pytest.fixture
+def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The cache directory's parent, on, and empty."""
+    home = tmp_path / "cache-home"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    monkeypatch.setenv("TORCHPLUG_CACHE", "1")
+    return home
+
+
+def copies(cache_home: Path) -> list[Path]:
+    return sorted((cache_home / "torchplug").glob("toml-*.tpt"))
+
+
+def test_a_second_process_reads_the_parsed_copy_without_a_toml_parser(
+    project: Path, cache_home: Path, run_process
+) -> None:
+    import json
+    import os
+    import sys
+
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "x"\ndependencies = ["torchplug"]\n\n'
+        '[tool.torchplug.prefer]\n"optimizer.*" = ["pack-a", "pack-b"]\n',
+        "utf-8",
+    )
+    code = (
+        "import json, sys\nfrom torchplug._settings import preference_rules\n"
+        "rules = [(r.pattern, r.distributions, r.origin) for r in preference_rules()]\n"
+        "print(json.dumps([rules, 'tomllib' in sys.modules or 'tomli' in sys.modules]))\n"
+    )
+    env = {"XDG_CACHE_HOME": str(cache_home), "TORCHPLUG_CACHE": "1"}
+    here = Path.cwd()
+    runs = []
+    for _ in range(2):
+        ran = run_process(sys.executable, "-c", code, env=env, cwd=here)
+        assert ran.returncode == 0, ran.stderr
+        runs.append(json.loads(ran.stdout))
+    expected = [
+        [
+            "optimizer.*",
+            ["pack-a", "pack-b"],
+            f"{project / 'pyproject.toml'} [tool.torchplug.prefer]",
+        ]
+    ]
+    assert runs[0] == [expected, True]  # parsed, and its copy written
+    assert runs[1] == [expected, False]  # the copy read: no parser imported
+    assert len(copies(cache_home)) == 1
+    assert oct(os.stat(copies(cache_home)[0]).st_mode & 0o777) == "0o600"
+
+
+def test_an_edit_keeping_size_and_modification_time_is_read(
+    project: Path, cache_home: Path
+) -> None:
+    import os
+
+    settings = project / "torchplug.toml"
+    settings.write_text('[prefer]\n"*" = "pack-a"\n', "utf-8")
+    assert patterns() == [("*", ("pack-a",), "project")]
+    before = settings.stat()
+    settings.write_text('[prefer]\n"*" = "pack-b"\n', "utf-8")  # same length
+    os.utime(settings, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert settings.stat().st_size == before.st_size
+    assert patterns() == [("*", ("pack-b",), "project")]
+    assert patterns() == [("*", ("pack-b",), "project")]  # and from its own copy
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "garbage"])
+def test_a_damaged_copy_is_parsed_again_and_rewritten(
+    project: Path, cache_home: Path, damage: str
+) -> None:
+    (project / "torchplug.toml").write_text('[prefer]\n"optimizer.*" = "pack-a"\n', "utf-8")
+    assert patterns() == [("optimizer.*", ("pack-a",), "project")]
+    (copy,) = copies(cache_home)
+    data = copy.read_bytes()
+    damaged = {
+        "truncate": data[: len(data) // 2],
+        "flip": data[:-3] + bytes([data[-3] ^ 0x01]) + data[-2:],
+        "garbage": b"\x00" * len(data),
+    }[damage]
+    copy.write_bytes(damaged)
+    assert patterns() == [("optimizer.*", ("pack-a",), "project")]
+    assert copy.read_bytes() == data  # rewritten whole
+
+
+def test_a_copy_of_another_file_is_not_taken(project: Path, cache_home: Path) -> None:
+    """A copy names the file and holds its bytes: the same text elsewhere is another copy."""
+    (project / "torchplug.toml").write_text('[prefer]\n"*" = "outer"\n', "utf-8")
+    assert patterns() == [("*", ("outer",), "project")]
+    (project / "configs" / "torchplug.toml").write_text('[prefer]\n"*" = "inner"\n', "utf-8")
+    assert patterns() == [("*", ("inner",), "project")]
+    assert len(copies(cache_home)) == 2
+
+
+def test_with_the_cache_off_no_copy_is_written(
+    project: Path, cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TORCHPLUG_CACHE", "0")
+    (project / "torchplug.toml").write_text('[prefer]\n"*" = "pack-a"\n', "utf-8")
+    assert patterns() == [("*", ("pack-a",), "project")]
+    assert copies(cache_home) == []
+
+
+def test_an_unwritable_cache_directory_only_costs_a_parse(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the cache directory's parent should be", "utf-8")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    monkeypatch.setenv("TORCHPLUG_CACHE", "1")
+    (project / "torchplug.toml").write_text('[prefer]\n"*" = "pack-a"\n', "utf-8")
+    assert patterns() == [("*", ("pack-a",), "project")]
+    assert patterns() == [("*", ("pack-a",), "project")]
+
+
+def test_a_file_with_a_date_is_read_every_time_without_a_copy(
+    project: Path, cache_home: Path
+) -> None:
+    """marshal cannot store TOML's dates: such a file is simply parsed each time."""
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n[tool.dates]\nreleased = 1979-05-27\n\n'
+        '[tool.torchplug.prefer]\n"*" = "pack-a"\n',
+        "utf-8",
+    )
+    assert patterns() == [("*", ("pack-a",), "project")]
+    assert patterns() == [("*", ("pack-a",), "project")]
+    assert copies(cache_home) == []
+
+
+def test_an_invalid_file_is_an_error_every_time(project: Path, cache_home: Path) -> None:
+    (project / "torchplug.toml").write_text('[prefer]\n"*" = "pack-a"\n', "utf-8")
+    assert patterns() == [("*", ("pack-a",), "project")]
+    (project / "torchplug.toml").write_text('[prefer\n"*" = "pack-a"\n', "utf-8")
+    for _ in range(2):
+        with pytest.raises(ConfigError, match="not valid TOML"):
+            preference_rules()
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        '[ tool.torchplug.prefer ]\n"*" = "pack-a"\n',
+        '[tool . "torchplug" . prefer]\n"*" = "pack-a"\n',
+        '[tool.\'torchplug\']\nprefer = { "*" = "pack-a" }\n',
+        '[tool]\ntorchplug.prefer."*" = "pack-a"\n',
+        '[tool."\\u0074orchplug".prefer]\n"*" = "pack-a"\n',
+    ],
+)
+def test_a_pyproject_table_is_found_however_toml_spells_it(
+    project: Path, cache_home: Path, table: str
+) -> None:
+    (project / "pyproject.toml").write_text(f'[project]\nname = "x"\n\n{table}', "utf-8")
+    assert patterns() == [("*", ("pack-a",), "project")]

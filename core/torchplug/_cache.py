@@ -41,7 +41,7 @@ import marshal
 import os
 import sys
 
-from . import _settings, _stamp
+from . import _settings, _stamp, _store
 from ._metadata import (
     InstalledDistribution,
     MetadataProblem,
@@ -52,6 +52,7 @@ from ._metadata import (
     read_bytes,
     stat_signature,
 )
+from ._store import checksum, directory
 
 TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
 if TYPE_CHECKING:
@@ -65,8 +66,6 @@ if TYPE_CHECKING:
 _FORMAT = 7  # bump when the stored layout changes: older files become misses
 _MAGIC = b"torchplug index\n"
 _PREFIX, _SUFFIX = "index-", ".tpi"
-_KEEP = 32  # files kept in the cache directory; the least recently written go first
-_MERSENNE = (1 << 61) - 1
 #: Names per group of a category's table: one group is read to resolve one name.
 _GROUP = 8
 
@@ -80,31 +79,11 @@ def enabled() -> bool:
     return _settings.flag(_settings.CACHE, default=True)
 
 
-def directory() -> str:
-    """``$XDG_CACHE_HOME/torchplug``, or ``~/.cache/torchplug``."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "torchplug")
-
-
-def _checksum(data: bytes) -> int:
-    """Of one stored piece. Small pieces, the ones a lookup reads, without importing zlib."""
-    if len(data) <= 1 << 16:
-        return int.from_bytes(data, "little") % _MERSENNE
-    import zlib
-
-    return zlib.crc32(data)
-
-
 def _key(namespace: str, path: Sequence[str]) -> str:
-    """The file's name stem: a stable hash (not `hash`, which varies per process) of what the
-    stored scan is only valid for."""
-    identity = marshal.dumps(
-        (_FORMAT, namespace, sys.executable, sys.prefix, sys.version, tuple(path))
+    """The file's name stem, from what the stored scan is only valid for."""
+    return _store.key(
+        marshal.dumps((_FORMAT, namespace, sys.executable, sys.prefix, sys.version, tuple(path)))
     )
-    value = int.from_bytes(identity, "little")
-    # Two primes below 2**64 (not of a special form, whose residues would only add up chunks
-    # of the bytes): 128 bits of key, like a cryptographic hash for inputs nobody chose to clash.
-    return f"{value % 18446744073709551557:016x}{value % 18446744073709551533:016x}"
 
 
 def _prime_at_least(n: int) -> int:
@@ -130,7 +109,7 @@ def _table_bytes(table: dict[str, tuple[Entry, ...]]) -> bytes:
     blobs = []
     for group in members:
         data = marshal.dumps(tuple(group))
-        blobs.append(_checksum(data).to_bytes(8, "little") + data)
+        blobs.append(checksum(data).to_bytes(8, "little") + data)
     offsets = [4 + 4 * (groups + 1)]
     for blob in blobs:
         offsets.append(offsets[-1] + len(blob))
@@ -176,60 +155,16 @@ def _assembled(
         covered = (
             data[: 4 + 4 * (int.from_bytes(data[:4], "little") + 1)] if name[:2] == "c:" else data
         )
-        directory_[name] = (offset, len(data), _checksum(covered))
+        directory_[name] = (offset, len(data), checksum(covered))
         offset += len(data)
     header = marshal.dumps((namespace, tuple(path), stamp[0], watched, directory_, offset))
     start = (
         _MAGIC
         + _FORMAT.to_bytes(4, "little")
         + len(header).to_bytes(4, "little")
-        + _checksum(header).to_bytes(8, "little")
+        + checksum(header).to_bytes(8, "little")
     )
     return start + header + b"".join(sections.values())
-
-
-def _write(file: str, data: bytes) -> None:
-    """Atomically: readers see the old file or the new one, never half of one."""
-    folder = os.path.dirname(file)
-    temporary = os.path.join(folder, f".tmp-{os.getpid()}-{_thread.get_ident()}{_SUFFIX}")
-    try:
-        os.makedirs(folder, exist_ok=True)
-        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(handle, view) :]
-        finally:
-            os.close(handle)
-        os.replace(temporary, file)
-        _prune(folder)
-    except OSError:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-
-
-def _cache_files(folder: str) -> list[str]:
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return []
-    return [os.path.join(folder, n) for n in names if n.startswith(_PREFIX) and n.endswith(_SUFFIX)]
-
-
-def _prune(folder: str) -> None:
-    def written(file: str) -> int:
-        try:
-            return os.stat(file).st_mtime_ns
-        except OSError:
-            return 0
-
-    for old in sorted(_cache_files(folder), key=written, reverse=True)[_KEEP:]:
-        try:
-            os.unlink(old)
-        except OSError:
-            pass
 
 
 # ----------------------------------------------------------------------------- reading
@@ -468,7 +403,7 @@ class StoredIndex:
 
     def _group(self, category: str, offset: int, start: int, end: int) -> dict[str, Any]:
         data = self._read(offset + start, end - start)
-        if end - start < 8 or int.from_bytes(data[:8], "little") != _checksum(data[8:]):
+        if end - start < 8 or int.from_bytes(data[:8], "little") != checksum(data[8:]):
             raise Damaged(category)
         return dict(marshal.loads(data[8:]))
 
@@ -581,18 +516,18 @@ class StoredIndex:
         return found
 
     def _read_table(self, category: str) -> dict[str, tuple[Entry, ...]]:
-        offset, length, checksum = self._sections["c:" + category]
+        offset, length, expected = self._sections["c:" + category]
         data = self._read(offset, length)
         groups = int.from_bytes(data[:4], "little")
         head = 4 + 4 * (groups + 1)
-        if _checksum(data[:head]) != checksum:
+        if checksum(data[:head]) != expected:
             raise Damaged(category)
         table: dict[str, tuple[Entry, ...]] = {}
         bounds = [int.from_bytes(data[i : i + 4], "little") for i in range(4, head, 4)]
         for group in range(groups):
             start, end = bounds[group], bounds[group + 1]
             blob = data[start:end]
-            if end - start < 8 or int.from_bytes(blob[:8], "little") != _checksum(blob[8:]):
+            if end - start < 8 or int.from_bytes(blob[:8], "little") != checksum(blob[8:]):
                 raise Damaged(category)
             table.update(marshal.loads(blob[8:]))
         return table
@@ -746,9 +681,9 @@ def _pread(fd: int, offset: int, length: int) -> bytes:
 
 
 def _section(fd: int, start: int, sections: dict[str, tuple[int, int, int]], name: str) -> bytes:
-    offset, length, checksum = sections[name]
+    offset, length, expected = sections[name]
     data = _pread(fd, start + offset, length)
-    if _checksum(data) != checksum:
+    if checksum(data) != expected:
         raise Damaged(name)
     return data
 
@@ -769,7 +704,7 @@ def _open(
         header = first[32 : 32 + length]
         if len(header) < length:
             header += _pread(fd, 32 + len(header), length - len(header))
-        if _checksum(header) != int.from_bytes(first[24:32], "little"):
+        if checksum(header) != int.from_bytes(first[24:32], "little"):
             raise Damaged("header")
         stored_namespace, stored_path, fast, watched, sections, size = marshal.loads(header)
         if stored_namespace != namespace or stored_path != tuple(path):
@@ -816,7 +751,7 @@ def cached_scan(
     def rescan() -> Keyed:
         stamp = _stamp.take(path)
         index = scan()
-        _write(file, _file_bytes(index, path, stamp))
+        _store.write(file, _file_bytes(index, path, stamp), _PREFIX, _SUFFIX)
         return index
 
     if not refresh:
@@ -827,9 +762,10 @@ def cached_scan(
 
 
 def describe() -> dict[str, Any]:
-    """Where the cache is and what it holds, for ``torchplug cache``."""
+    """Where the cache is and what it holds, for ``torchplug cache``: stored scans and the
+    settings files' parsed copies."""
     folder = directory()
-    files = _cache_files(folder)
+    files = _files()
     size = 0
     for file in files:
         try:
@@ -842,10 +778,14 @@ def describe() -> dict[str, Any]:
 def clear() -> int:
     """Delete every cache file; returns how many were removed."""
     removed = 0
-    for file in _cache_files(directory()):
+    for file in _files():
         try:
             os.unlink(file)
             removed += 1
         except OSError:
             pass
     return removed
+
+
+def _files() -> list[str]:
+    return _store.files(directory(), _PREFIX, _SUFFIX) + _settings.remembered_files()

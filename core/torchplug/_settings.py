@@ -12,9 +12,11 @@ the file.
 
 from __future__ import annotations
 
+import marshal
 import os
 import sys
 
+from . import _store
 from ._errors import ConfigError
 
 TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
@@ -63,21 +65,75 @@ DEFAULT_IMPORT_TIMEOUT = 60.0
 _KEYS = ("prefer", "entry-points")
 
 
+#: A settings file's parsed copy in the cache directory, valid for the very bytes it was parsed
+#: from: importing a TOML parser (tomllib pulls in typing, re, datetime) costs a warm build more
+#: than everything else it does.
+_MEMO_AFFIXES = ("toml-", ".tpt")  # a copy's file name: prefix, key, suffix
+_MEMO_FORMAT = 1
+
+
 def _read_toml(file: str | Path) -> dict[str, Any]:
+    try:
+        with open(file, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read the settings: {exc.strerror or exc}", path=str(file)
+        ) from None
+    return _parsed(str(file), data)
+
+
+def _parsed(file: str, data: bytes) -> dict[str, Any]:
+    """The TOML document `data`, read from `file`: its parsed copy when one holds, else parsed
+    (and the copy written, unless TORCHPLUG_CACHE is off)."""
+    memo = None
+    if flag(CACHE, default=True):
+        prefix, suffix = _MEMO_AFFIXES
+        memo = os.path.join(_store.directory(), f"{prefix}{_memo_key(file)}{suffix}")
+        found = _remembered(memo, file, data)
+        if found is not None:
+            return found
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - exercised on Python 3.10 only
         import tomli as tomllib
     try:
-        with open(file, "rb") as handle:
-            data: dict[str, Any] = tomllib.load(handle)
-            return data
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot read the settings: {exc.strerror or exc}", path=str(file)
-        ) from None
+        document: dict[str, Any] = tomllib.loads(data.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"not valid TOML: {exc}", path=str(file)) from None
+        raise ConfigError(f"not valid TOML: {exc}", path=file) from None
+    if memo is not None:
+        try:
+            blob = marshal.dumps((_MEMO_FORMAT, file, data, document))
+        except ValueError:  # a date or time value: such a file is parsed every time
+            return document
+        _store.write(memo, _store.checksum(blob).to_bytes(8, "little") + blob, *_MEMO_AFFIXES)
+    return document
+
+
+def _memo_key(file: str) -> str:
+    return _store.key(marshal.dumps((_MEMO_FORMAT, os.path.abspath(file))))
+
+
+def _remembered(memo: str, file: str, data: bytes) -> dict[str, Any] | None:
+    """The parsed copy of `data` stored in `memo`; None if there is none, or another, or a
+    damaged one."""
+    try:
+        with open(memo, "rb") as handle:
+            stored = handle.read()
+        if int.from_bytes(stored[:8], "little") != _store.checksum(stored[8:]):
+            return None
+        form, stored_file, stored_data, document = marshal.loads(stored[8:])
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    if form != _MEMO_FORMAT or stored_file != file or stored_data != data:
+        return None
+    return document if type(document) is dict else None
+
+
+def remembered_files() -> list[str]:
+    """The settings files' parsed copies in the cache directory (``torchplug cache`` lists and
+    clears them with the stored scans)."""
+    return _store.files(_store.directory(), *_MEMO_AFFIXES)
 
 
 def _table(file: str | Path, data: dict[str, Any], where: str) -> dict[str, Any]:
@@ -123,14 +179,22 @@ def _project_file(start: str | None) -> tuple[str, str] | None:
         if os.path.isfile(candidate):
             return candidate, ""
         pyproject = os.path.join(here, "pyproject.toml")
-        if os.path.isfile(pyproject) and b"[tool.torchplug" in _head(pyproject):
-            tool = _read_toml(pyproject).get("tool", {})
+        data = _head(pyproject) if os.path.isfile(pyproject) else b""
+        if _may_name_torchplug(data):
+            tool = _parsed(pyproject, data).get("tool", {})
             if isinstance(tool, dict) and "torchplug" in tool:
                 return pyproject, "tool.torchplug"
         parent = os.path.dirname(here)
         if parent == here:
             return None
         here = parent
+
+
+def _may_name_torchplug(data: bytes) -> bool:
+    """False when no key of the TOML document can spell ``torchplug``, so it needs no parse: a
+    key holds the word itself, in any of TOML's ways to write a table (``[ tool . torchplug ]``,
+    ``[tool]`` then ``torchplug.prefer = ...``), or spells it with ``\\u`` escapes."""
+    return b"torchplug" in data or b"\\u" in data or b"\\U" in data
 
 
 def _head(file: str | Path) -> bytes:

@@ -1,4 +1,4 @@
-"""``torchplug cache``: where the on-disk scan cache lives, what it holds, and emptying it."""
+"""``torchplug cache``: where the on-disk cache lives, what it holds, and emptying it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from .._registry import Registry
 
 
 class Cache:
-    """Show where the scan cache lives and what it holds; --clear empties it.
+    """Show where the scan cache lives and what it holds (stored scans, and the parsed copies of
+    settings files); --clear empties it.
 
     example:
       torchplug cache --clear
