@@ -385,7 +385,9 @@ def plot(results: Results, path: Path) -> None:
     markers = "osD^v<>ph*XP"
     palette = plt.get_cmap("tab20")  # called with an int: the 20 colours, dark shades first
     shown_scenarios = [
-        s for s in _all_scenarios() if not s.touch and not s.extra_path and s.key != "train"
+        s
+        for s in _all_scenarios()
+        if not s.touch and not s.extra_path and not s.project and s.key != "train"
     ]
     for index, scenario in enumerate(shown_scenarios):
         points = [

@@ -82,6 +82,8 @@ class Scenario:
     #: file to an extra sys.path directory. Neither adds or removes a distribution.
     touch: str = ""
     extra_path: bool = False  # an extra, empty directory on PYTHONPATH after the site
+    #: Written as pyproject.toml into the working directory: a project with its own settings.
+    project: str = ""
     needs: tuple[str, ...] = ()  # import packages without which it is not measured
     check: Check | None = None  # stdout of a correct run, checked on the unmeasured first run
 
@@ -137,6 +139,17 @@ def _count(per_dist: int) -> Check:
 
 
 _BUILT = _printed(lambda site: "c0")
+#: A user's project as many are: it depends on torchplug and settles clashes with glob rules.
+_PROJECT_SETTINGS = """\
+[project]
+name = "my-experiments"
+version = "0.1.0"
+dependencies = ["torchplug", "torchplug-torch"]
+
+[tool.torchplug.prefer]
+"*" = ["torchplug-torch", "torchplug-transformer"]
+"model.*" = "bench-pack-0"
+"""
 _BUILDER = _printed(lambda site: "build_c0")
 _TOUCH_ROLE = (2,)  # the issue's N=1000
 _TRAIN_ROLES = (0, 2)  # none, and the issue's 1000 unrelated packs
@@ -225,6 +238,15 @@ def scenarios(train_args: tuple[str, ...]) -> tuple[Scenario, ...]:
             roles=_TOUCH_ROLE,
             touch="path",
             extra_path=True,
+            check=_BUILT,
+        ),
+        Scenario(
+            "build_project_settings",
+            "build one (warm), in a project whose pyproject.toml has preferences",
+            TORCHPLUG,
+            code=build,
+            roles=_TOUCH_ROLE,
+            project=_PROJECT_SETTINGS,
             check=_BUILT,
         ),
         Scenario(
@@ -365,6 +387,8 @@ class ScenarioRunner:
             if scenario.extra_path
             else None
         )
+        if scenario.project:
+            (self.cwd / "pyproject.toml").write_text(scenario.project, encoding="utf-8")
         self._saves = 0
         self.runs: list[Run] = []
 
