@@ -785,7 +785,9 @@ def test_a_forged_cache_file_is_replaced_by_a_scan(site: FakeSite, cache: Path) 
     (file,) = index_files(cache)
     valid = content(file)
     file.write_bytes(_forge(file.read_bytes(), _retarget))
-    site.registry().list("model")
+    registry = site.registry()
+    assert registry.list("model") == ["a"]  # names come from the listing, which is intact
+    assert registry.info("model", "a").target == "tp_cached:a"  # the forged entry, checked
     assert content(file) == valid
 
 

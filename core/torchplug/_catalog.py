@@ -389,8 +389,13 @@ class Catalog:
         local = self.local.get(category, {})
         names = set(local)
         disabled = self.disabled
-        for name, entries in self.tables.entries(category).items():
-            if any(entry[1] not in disabled for entry in entries):
+        # From the category's listing, as ``torchplug list`` reads it: a stored scan serves it
+        # for a stat per providing folder, where the whole table would parse every one.
+        tables = self.tables
+        rows, shared = tables.listing(category)
+        names.update(row[1] for row in rows if row[3][0][0] not in disabled)
+        for name in shared:
+            if any(entry[1] not in disabled for entry in tables.index.bucket(category, name)):
                 names.add(name)
         if include_deprecated:
             names.update(o for c, o in self.tables.deprecated if c == category)
