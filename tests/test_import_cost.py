@@ -145,8 +145,8 @@ def test_get_imports_the_plugin_module_in_a_fresh_interpreter(site: FakeSite) ->
 
 def test_a_warm_build_in_a_project_with_settings_imports_no_parser(tmp_path) -> None:
     """The project's preferences (a glob, in pyproject.toml) are read from their parsed copy and
-    matched by hand: a warm build imports no TOML parser and no `re`, which cost it more than
-    everything else it does."""
+    matched by hand, as is a listing's glob: a warm build imports no TOML parser and no `re`,
+    which cost it more than everything else it does."""
     site = FakeSite(tmp_path / "site-packages", namespace="torchplug")
     site.add(
         "tp-settled-a",
@@ -171,6 +171,7 @@ def test_a_warm_build_in_a_project_with_settings_imports_no_parser(tmp_path) -> 
     script = (
         "import sys, torchplug\n"
         "built = torchplug.registry.build('model', {'type': 'tp-settled', 'width': 2})\n"
+        "assert torchplug.registry.list('model', 'tp-*') == ['tp-settled']\n"
         "print(built, *sorted(sys.modules), sep='\\n')\n"
     )
     bare = subprocess.run(

@@ -146,3 +146,20 @@ def test_not_found_hint_lists_what_is_available_sorted() -> None:
 
 def test_not_found_hint_says_what_was_probably_meant() -> None:
     assert "Did you mean 'adamw'?" in not_found_hint("AdamW", ["adamw", "sgd"])
+
+
+def test_glob_match_is_fnmatchcase() -> None:
+    """Globs with only ``*`` are matched by hand (`fnmatch` imports `re`); every pattern and text
+    over a small alphabet, up to a length, against `fnmatch.fnmatchcase`."""
+    import itertools
+    from fnmatch import fnmatchcase
+
+    from torchplug._names import glob_match
+
+    texts = ["".join(t) for n in range(6) for t in itertools.product("ab/", repeat=n)]
+    patterns = ["".join(p) for n in range(6) for p in itertools.product("ab/*?", repeat=n)]
+    patterns += ["[ab]*", "*[!a]", "a*[b/]"]
+    for pattern in patterns:
+        for text in texts:
+            assert glob_match(text, pattern) is fnmatchcase(text, pattern), (text, pattern)
+    assert len(patterns) * len(texts) > 1_000_000

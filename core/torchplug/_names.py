@@ -93,6 +93,28 @@ def split_qualified(name: str) -> tuple[str | None, str]:
     return normalize_distribution(distribution), bare
 
 
+def glob_match(text: str, pattern: str) -> bool:
+    """`fnmatch.fnmatchcase(text, pattern)`: case-sensitive shell globbing. Patterns whose only
+    wildcard is ``*``, as most are, are matched by hand: `fnmatch` imports `re`, which costs a
+    short command more than everything else it does."""
+    if "?" in pattern or "[" in pattern:
+        from fnmatch import fnmatchcase
+
+        return fnmatchcase(text, pattern)
+    if "*" not in pattern:
+        return text == pattern
+    first, *middle, last = pattern.split("*")
+    if len(text) < len(first) + len(last) or not (text.startswith(first) and text.endswith(last)):
+        return False
+    position, end = len(first), len(text) - len(last)
+    for piece in middle:  # the pieces between two stars, each found leftmost
+        found = text.find(piece, position, end)
+        if found < 0:
+            return False
+        position = found + len(piece)
+    return True
+
+
 def _fold(name: str) -> str:
     return name.lower().replace("-", "_")
 

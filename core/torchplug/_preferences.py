@@ -11,7 +11,7 @@ that names no candidate of a conflict does not settle it, and the next rule is a
 from __future__ import annotations
 
 from ._errors import ConfigError
-from ._names import normalize_distribution
+from ._names import glob_match, normalize_distribution
 
 TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
 if TYPE_CHECKING:
@@ -28,9 +28,8 @@ LEVELS = {
     "user": 10,  # $XDG_CONFIG_HOME/torchplug/config.toml
 }
 
-#: ``category.name``, either part a glob; or ``*`` alone for every name. Checked and matched by
-#: hand: importing `re` (which `fnmatch` does) costs more than a warm build spends.
-_GLOB = frozenset("*?[")
+#: ``category.name``, either part a glob; or ``*`` alone for every name. Checked by hand:
+#: importing `re` costs more than a warm build spends.
 _CATEGORY_START = frozenset("abcdefghijklmnopqrstuvwxyz*")
 _CATEGORY_REST = _CATEGORY_START | frozenset("0123456789_")
 
@@ -66,13 +65,7 @@ class PreferenceRule:
     def matches(self, category: str, name: str) -> bool:
         if self.pattern == "*":
             return True
-        if _GLOB.isdisjoint(self.pattern):  # a literal pattern, as most are
-            return self.pattern == f"{category}.{name}"
-        if "?" in self.pattern or "[" in self.pattern:
-            from fnmatch import fnmatchcase
-
-            return fnmatchcase(f"{category}.{name}", self.pattern)
-        return _star_match(f"{category}.{name}", self.pattern)
+        return glob_match(f"{category}.{name}", self.pattern)
 
     def describe(self) -> str:
         """``"optimizer.*" = ["torchplug-torch"] (from /project/torchplug.toml)``."""
@@ -86,21 +79,6 @@ class PreferenceRule:
             "origin": self.origin,
             "level": self.level,
         }
-
-
-def _star_match(text: str, pattern: str) -> bool:
-    """`fnmatch.fnmatchcase` for a pattern whose only wildcard is ``*``: the pieces between the
-    stars, in order, the first at the start and the last at the end."""
-    first, *middle, last = pattern.split("*")
-    if len(text) < len(first) + len(last) or not (text.startswith(first) and text.endswith(last)):
-        return False
-    position, end = len(first), len(text) - len(last)
-    for piece in middle:
-        found = text.find(piece, position, end)
-        if found < 0:
-            return False
-        position = found + len(piece)
-    return True
 
 
 def _is_pattern(pattern: str) -> bool:

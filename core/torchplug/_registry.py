@@ -21,6 +21,7 @@ from ._names import (
     check_category,
     check_component,
     check_namespace,
+    glob_match,
     not_found_hint,
     split_qualified,
 )
@@ -402,9 +403,7 @@ class Registry:
             names.update(self.parent.list(category, include_deprecated=include_deprecated))
         if pattern is None:
             return sorted(names)
-        from fnmatch import fnmatchcase
-
-        return sorted(n for n in names if fnmatchcase(n, pattern))
+        return sorted(n for n in names if glob_match(n, pattern))
 
     def info(self, category: str, name: str) -> ComponentInfo:
         """Provider, version, target, status and aliases of `name`; imports nothing.

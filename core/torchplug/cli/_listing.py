@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from .._names import did_you_mean
+from .._names import did_you_mean, glob_match
 from ._table import is_terminal, plain_table, render_table
 
 TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
@@ -131,12 +131,10 @@ def _selected(registry: Registry, categories: list[str], patterns: list[str]) ->
     else:
         rows = registry._rows()  # sorted
     if patterns:
-        from fnmatch import fnmatchcase
-
         rows = [
             row
             for row in rows
-            if any(fnmatchcase(f"{row[0]}/{row[1]}" if "/" in p else row[1], p) for p in patterns)
+            if any(glob_match(f"{row[0]}/{row[1]}" if "/" in p else row[1], p) for p in patterns)
         ]
     return rows
 
