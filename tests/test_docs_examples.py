@@ -359,6 +359,7 @@ def make_workspace(page: Path, root: Path) -> Workspace:
         PATH=os.pathsep.join([bin_dir, env.get("PATH", "")]),
         PYTHONPATH=os.pathsep.join([*on_path, *filter(None, [env.get("PYTHONPATH")])]),
         XDG_CACHE_HOME=str(root / "cache"),
+        XDG_CONFIG_HOME=str(root / "config"),  # no user settings of whoever runs the tests
         NO_COLOR="1",
         PYTHONUNBUFFERED="1",  # stdout and stderr interleave as they would on a terminal
         PYTHONDONTWRITEBYTECODE="1",

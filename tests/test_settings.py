@@ -261,3 +261,167 @@ def test_a_pyproject_table_is_found_however_toml_spells_it(
 ) -> None:
     (project / "pyproject.toml").write_text(f'[project]\nname = "x"\n\n{table}', "utf-8")
     assert patterns() == [("*", ("pack-a",), "project")]
+
+
+def plant(settings: Path, document: object, *, parser: object = None) -> Path:
+    """Write a parsed copy of `settings` holding `document`, every checksum right, as this
+    interpreter's parser (or `parser`) would have made it."""
+    import marshal
+    import os
+
+    from torchplug import _settings, _store
+
+    file = os.path.realpath(settings)
+    identity = _settings._PARSER if parser is None else parser
+    blob = marshal.dumps((_settings._MEMO_FORMAT, identity, file, settings.read_bytes(), document))
+    copy = Path(_store.directory()) / f"toml-{_settings._memo_key(file)}.tpt"
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    copy.write_bytes(_store.checksum(blob).to_bytes(8, "little") + blob)
+    return copy
+
+
+FORGED = {"prefer": {"*": "forged"}}
+
+
+def test_a_copy_is_taken_for_the_same_bytes_only(project: Path, cache_home: Path) -> None:
+    """What the copies trust: the bytes. A copy planted for this file's exact bytes is taken."""
+    settings = project / "torchplug.toml"
+    settings.write_text('[prefer]\n"*" = "real"\n', "utf-8")
+    plant(settings, FORGED)
+    assert patterns() == [("*", ("forged",), "project")]
+    settings.write_text('[prefer]\n"*" = "rea1"\n', "utf-8")  # the same size
+    assert patterns() == [("*", ("rea1",), "project")]
+
+
+def test_with_the_cache_off_no_copy_is_read(
+    project: Path, cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = project / "torchplug.toml"
+    settings.write_text('[prefer]\n"*" = "real"\n', "utf-8")
+    plant(settings, FORGED)
+    monkeypatch.setenv("TORCHPLUG_CACHE", "0")
+    assert patterns() == [("*", ("real",), "project")]
+
+
+def test_a_copy_made_by_another_parser_is_not_taken(project: Path, cache_home: Path) -> None:
+    """Another Python's TOML parser may accept what this one refuses (TOML 1.1 in tomli 2.4 and
+    Python 3.15): each keeps its own copies."""
+    settings = project / "torchplug.toml"
+    settings.write_text('[prefer]\n"*" = "real"\n', "utf-8")
+    plant(settings, FORGED, parser="3.15.0 (another parser)")
+    assert patterns() == [("*", ("real",), "project")]
+
+
+@pytest.mark.parametrize(
+    "document",
+    [{1: 0, "zz": 0}, {5: 0}, ["prefer"], {"prefer": {"*": object.__name__, 3: "x"}}, None],
+    ids=["int-key-beside-str", "int-key", "a-list", "nested-int-key", "none"],
+)
+def test_a_copy_no_toml_parser_could_make_is_a_miss(
+    project: Path, cache_home: Path, document: object
+) -> None:
+    settings = project / "torchplug.toml"
+    settings.write_text('[prefer]\n"*" = "real"\n', "utf-8")
+    plant(settings, document)
+    assert patterns() == [("*", ("real",), "project")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[project]\nname = "x"\ndependencies = ["torchplug", "torchplug-torch>=0.1"]\n',
+        '[project]\nname = "x"\ndependencies = [\n  "torchplug",\n  "torchplug >= 1",\n]\n',
+        '[project]\nname = "x"\n[project.optional-dependencies]\nall = ["my-torchplug-pack"]\n',
+    ],
+)
+def test_a_pyproject_that_only_depends_on_torchplug_is_not_parsed(
+    project: Path, cache_home: Path, text: str
+) -> None:
+    """Not parsed at all: a syntax this Python's parser lacks (a TOML 1.1 multi-line inline
+    table, which uv and newer parsers accept) in a file with no torchplug table stops nothing."""
+    later_toml = '[tool.uv]\nsources = {\n  mine = { path = "." },\n}\n'
+    (project / "pyproject.toml").write_text(text + later_toml, "utf-8")
+    assert patterns() == []
+    assert copies(cache_home) == []
+
+
+def test_an_invalid_pyproject_with_a_torchplug_table_says_what_to_do(
+    project: Path, cache_home: Path
+) -> None:
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n[tool.torchplug.prefer]\n"*" = "a"\n[tool.uv]\nsources = {\n}\n',
+        "utf-8",
+    )
+    with pytest.raises(ConfigError) as caught:
+        preference_rules()
+    assert "not valid TOML" in str(caught.value)
+    assert "torchplug.toml beside it" in str(caught.value)
+    assert caught.value.path == str(project / "pyproject.toml")
+
+
+def test_the_torchplug_key_check_never_misses_a_key_tomllib_sees() -> None:
+    """Random pyproject files with the word as a key (bare, quoted, escaped, in headers, dotted
+    keys and inline tables, with TOML's whitespace) or only in values: whenever the parsed file
+    has a key ``torchplug`` anywhere, the check says so; a file that only depends on torchplug
+    is passed over."""
+    import random
+    import sys
+
+    if sys.version_info < (3, 11):  # pragma: no cover
+        pytest.skip("tomllib is 3.11+")
+    import tomllib
+    from torchplug._settings import _may_name_torchplug
+
+    chosen = random.Random(13)
+
+    def space() -> str:
+        return chosen.choice(["", " ", "\t", "  "])
+
+    def key(word: str) -> str:
+        form = chosen.randrange(4)
+        if form == 3:
+            return (
+                '"'
+                + "".join(f"\\u{ord(c):04x}" if chosen.random() < 0.3 else c for c in word)
+                + '"'
+            )
+        return [word, f'"{word}"', f"'{word}'"][form]
+
+    def dotted(*words: str) -> str:
+        return f"{space()}.{space()}".join(key(w) for w in words)
+
+    def keys(table: object) -> set[str]:
+        found: set[str] = set()
+        if isinstance(table, dict):
+            for k, v in table.items():
+                found |= {k} | keys(v)
+        elif isinstance(table, list):
+            for v in table:
+                found |= keys(v)
+        return found
+
+    forms = [
+        lambda w: f'[{space()}{dotted("tool", w, "prefer")}{space()}]\n"*" = "a"\n',
+        lambda w: f"[tool]\n{dotted(w, 'prefer')}{space()}={space()}{{}}\n",
+        lambda w: f"{dotted('tool', w)}{space()}={space()}{{{space()}prefer = {{}}{space()}}}\n",
+        lambda w: f"tool = {{{space()}{key(w)}{space()}={space()}{{}}{space()}}}\n",
+    ]
+    values = ['"torchplug>=1"', '["torchplug", "torchplug-torch"]', '{ x = "torchplug" }', "1"]
+    seen = {True: 0, False: 0}
+    for _ in range(20_000):
+        word = chosen.choice(["torchplug", "torchplug", "torchplugs", "my-torchplug", "other"])
+        text = f'[project]\nname = "x"\ndependencies = {chosen.choice(values)}\n' + chosen.choice(
+            forms
+        )(word)
+        try:
+            parsed = tomllib.loads(text)
+        except tomllib.TOMLDecodeError:
+            continue
+        has_key = "torchplug" in keys(parsed)
+        if has_key:
+            assert _may_name_torchplug(text.encode()), text
+        seen[has_key] += 1
+    assert seen[True] > 5_000 and seen[False] > 2_000
+    for only_values in values[:3]:
+        assert not _may_name_torchplug(f"[project]\ndependencies = {only_values}\n".encode())
+    assert _may_name_torchplug(b'[tool."\\x74orchplug".prefer]\n')  # TOML 1.1's escape

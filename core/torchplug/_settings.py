@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 DISABLE = "TORCHPLUG_DISABLE"
 #: "0" turns entry-point discovery off: only local registrations exist.
 AUTOLOAD = "TORCHPLUG_AUTOLOAD"
-#: "0" turns the on-disk scan cache off.
+#: "0" turns the on-disk cache off: stored scans and settings files' parsed copies.
 CACHE = "TORCHPLUG_CACHE"
 #: Preferences among providers: "PATTERN=DIST[,DIST...];PATTERN=DIST", e.g. "optimizer.*=torchplug-torch".
 PREFER = "TORCHPLUG_PREFER"
@@ -66,13 +66,16 @@ _KEYS = ("prefer", "entry-points")
 
 
 #: A settings file's parsed copy in the cache directory, valid for the very bytes it was parsed
-#: from: importing a TOML parser (tomllib pulls in typing, re, datetime) costs a warm build more
-#: than everything else it does.
+#: from by this very parser: importing a TOML parser (tomllib pulls in typing, re, datetime) costs
+#: a warm build more than everything else it does.
 _MEMO_AFFIXES = ("toml-", ".tpt")  # a copy's file name: prefix, key, suffix
-_MEMO_FORMAT = 1
+_MEMO_FORMAT = 2
+#: Copies are only kept where the parser is the interpreter's own (tomllib, 3.11+): the full
+#: version names it, so another Python, whose parser may accept other files, keeps its own copies.
+_PARSER = sys.version if sys.version_info >= (3, 11) else None
 
 
-def _read_toml(file: str | Path) -> dict[str, Any]:
+def _read_toml(file: str | Path, *, pyproject: bool = False) -> dict[str, Any]:
     try:
         with open(file, "rb") as handle:
             data = handle.read()
@@ -80,14 +83,14 @@ def _read_toml(file: str | Path) -> dict[str, Any]:
         raise ConfigError(
             f"cannot read the settings: {exc.strerror or exc}", path=str(file)
         ) from None
-    return _parsed(str(file), data)
+    return _parsed(str(file), data, pyproject=pyproject)
 
 
-def _parsed(file: str, data: bytes) -> dict[str, Any]:
+def _parsed(file: str, data: bytes, *, pyproject: bool = False) -> dict[str, Any]:
     """The TOML document `data`, read from `file`: its parsed copy when one holds, else parsed
     (and the copy written, unless TORCHPLUG_CACHE is off)."""
     memo = None
-    if flag(CACHE, default=True):
+    if _PARSER is not None and flag(CACHE, default=True):
         prefix, suffix = _MEMO_AFFIXES
         memo = os.path.join(_store.directory(), f"{prefix}{_memo_key(file)}{suffix}")
         found = _remembered(memo, file, data)
@@ -100,10 +103,16 @@ def _parsed(file: str, data: bytes) -> dict[str, Any]:
     try:
         document: dict[str, Any] = tomllib.loads(data.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"not valid TOML: {exc}", path=file) from None
+        why = f"not valid TOML: {exc}"
+        if pyproject:  # the user may not know that torchplug reads it
+            why += (
+                ". torchplug reads it for a [tool.torchplug] table; fix the file, or put a "
+                "torchplug.toml beside it, which is read instead"
+            )
+        raise ConfigError(why, path=file) from None
     if memo is not None:
         try:
-            blob = marshal.dumps((_MEMO_FORMAT, file, data, document))
+            blob = marshal.dumps((_MEMO_FORMAT, _PARSER, file, data, document))
         except ValueError:  # a date or time value: such a file is parsed every time
             return document
         _store.write(memo, _store.checksum(blob).to_bytes(8, "little") + blob, *_MEMO_AFFIXES)
@@ -111,23 +120,32 @@ def _parsed(file: str, data: bytes) -> dict[str, Any]:
 
 
 def _memo_key(file: str) -> str:
-    return _store.key(marshal.dumps((_MEMO_FORMAT, os.path.abspath(file))))
+    return _store.key(marshal.dumps((_MEMO_FORMAT, _PARSER, os.path.abspath(file))))
 
 
 def _remembered(memo: str, file: str, data: bytes) -> dict[str, Any] | None:
     """The parsed copy of `data` stored in `memo`; None if there is none, or another, or a
-    damaged one."""
+    damaged one, or one that no TOML parser could have made."""
     try:
         with open(memo, "rb") as handle:
             stored = handle.read()
         if int.from_bytes(stored[:8], "little") != _store.checksum(stored[8:]):
             return None
-        form, stored_file, stored_data, document = marshal.loads(stored[8:])
+        form, parser, stored_file, stored_data, document = marshal.loads(stored[8:])
     except (OSError, ValueError, EOFError, TypeError):
         return None
-    if form != _MEMO_FORMAT or stored_file != file or stored_data != data:
+    if (form, parser, stored_file, stored_data) != (_MEMO_FORMAT, _PARSER, file, data):
         return None
-    return document if type(document) is dict else None
+    return document if type(document) is dict and _is_toml_table(document) else None
+
+
+def _is_toml_table(value: object) -> bool:
+    """Whether `value` is what a TOML parser returns for a table: string keys, TOML values."""
+    if type(value) is dict:
+        return all(type(k) is str and _is_toml_table(v) for k, v in value.items())
+    if type(value) is list:
+        return all(_is_toml_table(v) for v in value)
+    return type(value) in (str, int, float, bool)
 
 
 def remembered_files() -> list[str]:
@@ -181,7 +199,7 @@ def _project_file(start: str | None) -> tuple[str, str] | None:
         pyproject = os.path.join(here, "pyproject.toml")
         data = _head(pyproject) if os.path.isfile(pyproject) else b""
         if _may_name_torchplug(data):
-            tool = _parsed(pyproject, data).get("tool", {})
+            tool = _parsed(pyproject, data, pyproject=True).get("tool", {})
             if isinstance(tool, dict) and "torchplug" in tool:
                 return pyproject, "tool.torchplug"
         parent = os.path.dirname(here)
@@ -190,11 +208,46 @@ def _project_file(start: str | None) -> tuple[str, str] | None:
         here = parent
 
 
+#: What may stand right before and right after a bare key ``torchplug``, and what may follow a
+#: quoted one: TOML's whitespace, dots, brackets, braces, commas and equals signs.
+_BEFORE_KEY = frozenset(b" \t\r\n.[{,")
+_AFTER_KEY = frozenset(b" \t\r\n.=]")
+_QUOTES = frozenset(b"\"'")
+_SPACE = frozenset(b" \t\r\n")
+
+
 def _may_name_torchplug(data: bytes) -> bool:
-    """False when no key of the TOML document can spell ``torchplug``, so it needs no parse: a
-    key holds the word itself, in any of TOML's ways to write a table (``[ tool . torchplug ]``,
-    ``[tool]`` then ``torchplug.prefer = ...``), or spells it with ``\\u`` escapes."""
-    return b"torchplug" in data or b"\\u" in data or b"\\U" in data
+    """False when no key of the TOML document can be ``torchplug``, so that a pyproject.toml
+    that only depends on torchplug (``"torchplug>=1"``, ``["torchplug"]``) is not parsed, and
+    never stops torchplug for a syntax its parser lacks. True for the word as a bare or quoted
+    key in any of TOML's ways to write one (``[ tool . "torchplug" ]``, ``torchplug.prefer = ``
+    under ``[tool]``, inline tables), and for any escape, which may spell it."""
+    if b"\\u" in data or b"\\U" in data or b"\\x" in data:
+        return True
+    at = data.find(b"torchplug")
+    while at >= 0:
+        before = data[at - 1] if at else ord("\n")
+        end = at + len(b"torchplug")
+        after = data[end] if end < len(data) else ord("\n")
+        if before in _QUOTES and after == before:  # "torchplug": a key if a dot or = follows,
+            following = _skip_space(data, end + 1, 1)  # or ] in a header after a dot
+            if following in (ord("."), ord("=")):
+                return True
+            if following == ord("]") and _skip_space(data, at - 2, -1) == ord("."):
+                return True
+        elif before in _BEFORE_KEY and after in _AFTER_KEY:
+            return True
+        at = data.find(b"torchplug", end)
+    return False
+
+
+def _skip_space(data: bytes, index: int, step: int) -> int:
+    """The first byte from `index` on, going by `step`, that is not whitespace; -1 at an end."""
+    while 0 <= index < len(data):
+        if data[index] not in _SPACE:
+            return data[index]
+        index += step
+    return -1
 
 
 def _head(file: str | Path) -> bytes:
@@ -221,7 +274,7 @@ def _user_file() -> str:
 def _file_rules(file: str | Path, where: str, level: str) -> list[PreferenceRule]:
     from ._preferences import parse_rules
 
-    table = _table(file, _read_toml(file), where)
+    table = _table(file, _read_toml(file, pyproject=bool(where)), where)
     prefix = f"{where}." if where else ""
     return parse_rules(table.get("prefer", {}), f"{file} [{prefix}prefer]", level)
 

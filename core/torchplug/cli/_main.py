@@ -31,7 +31,7 @@ _ENVIRONMENT = f"""\
 environment:
   {_settings.DISABLE}=dist-a,dist-b   never import these distributions' entry points
   {_settings.AUTOLOAD}=0              ignore installed packs (local registrations only)
-  {_settings.CACHE}=0                 do not read or write the scan cache
+  {_settings.CACHE}=0                 do not read or write the cache (scans, parsed settings)
   {_settings.PREFER}="P=D;P=D"        settle names several packs provide, e.g. "optimizer.*=torchplug-torch"
   {_settings.TRACEBACK}=1             show the Python traceback of an error
   XDG_CACHE_HOME                   the scan cache lives in $XDG_CACHE_HOME/torchplug
