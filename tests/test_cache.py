@@ -67,7 +67,9 @@ def decode(file: Path, *, stamp: bool = True) -> dict[str, object]:
     return {
         "namespace": namespace,
         "path": path,
-        "stamp": (fast, marshal.loads(section("slow"))) if stamp else None,
+        "stamp": (fast, tuple(marshal.loads(section(f"s:{i}")) for i in range(len(path))))
+        if stamp
+        else None,
         "watched": watched,
         "tables": tables,
         "reserved": {n[2:]: marshal.loads(section(n)) for n in sections if n.startswith("r:")},
@@ -471,6 +473,40 @@ def test_saving_a_file_in_the_working_directory_keeps_the_cache(
     save_as_an_editor_does(project / "train.py", "print('hello')\n")
     assert site.registry().list("model") == ["a"]
     assert signature(file) == before
+
+
+def damage_section(file: Path, name: str) -> None:
+    """Flip a byte of one stored section, leaving its checksum wrong: reading it is a miss."""
+    data = bytearray(file.read_bytes())
+    length = int.from_bytes(data[20:24], "little")
+    sections = marshal.loads(bytes(data[32 : 32 + length]))[4]
+    offset, size, _ = sections[name]
+    assert size > 0
+    data[32 + length + offset] ^= 0xFF
+    file.write_bytes(bytes(data))
+
+
+def test_a_save_reads_the_stamp_of_the_entry_it_changed_and_no_other(
+    site: FakeSite, cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each sys.path entry's slow stamp is a section of its own: a script saved in its folder
+    costs reading that folder's, not the one of a site-packages of ten thousand packs."""
+    project = tmp_path / "project"
+    project.mkdir()
+    monkeypatch.chdir(project)
+    monkeypatch.syspath_prepend("")
+    site.registry().list("model")
+    (file,) = index_files(cache)
+    site_entry = sys.path.index(str(site.root))
+    damage_section(file, f"s:{site_entry}")  # the site's stored folders, unreadable
+    before = signature(file)
+    time.sleep(0.01)
+    save_as_an_editor_does(project / "train.py", "print('hello')\n")
+    assert site.registry().list("model") == ["a"]
+    assert signature(file) == before  # served: only the project's stamp was read
+    save_as_an_editor_does(site.root / "helper.py", "VALUE = 1\n")
+    assert site.registry().list("model") == ["a"]
+    assert signature(file) != before  # the site's stamp had to be read: a miss, a new scan
 
 
 def test_another_working_directory_without_distributions_keeps_the_cache(

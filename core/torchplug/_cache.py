@@ -63,7 +63,7 @@ if TYPE_CHECKING:
 
     Index: TypeAlias = "Keyed | StoredIndex"
 
-_FORMAT = 7  # bump when the stored layout changes: older files become misses
+_FORMAT = 8  # bump when the stored layout changes: older files become misses
 _MAGIC = b"torchplug index\n"
 _PREFIX, _SUFFIX = "index-", ".tpi"
 #: Names per group of a category's table: one group is read to resolve one name.
@@ -124,7 +124,8 @@ def _file_bytes(index: Keyed, path: Sequence[str], stamp: tuple[Any, Any]) -> by
 def _sections(index: Keyed, stamp: tuple[Any, Any]) -> dict[str, bytes]:
     """Every section of a stored scan, by name, each as it is written."""
     sections: dict[str, bytes] = {
-        "slow": marshal.dumps(stamp[1]),
+        # One section per sys.path entry: a save in the script's folder reads that folder's.
+        **{f"s:{index}": marshal.dumps(slow) for index, slow in enumerate(stamp[1])},
         "dists": marshal.dumps(tuple(d._values() for d in index.distributions())),
         "problems": marshal.dumps(tuple(p._values() for p in index.problems())),
         "groups": marshal.dumps(index.groups()),
@@ -713,7 +714,9 @@ def _open(
             raise Damaged("truncated")
         changed = _stamp.changed_entries(path, fast)
         if changed:
-            slow = marshal.loads(_section(fd, 32 + length, sections, "slow"))
+            slow = {
+                i: marshal.loads(_section(fd, 32 + length, sections, f"s:{i}")) for i in changed
+            }
             if not _stamp.unchanged(path, slow, changed):
                 raise Damaged("something was installed, removed or changed on the path")
         if not _unchanged(watched):

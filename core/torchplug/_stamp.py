@@ -16,7 +16,7 @@ import os
 
 TYPE_CHECKING = False  # typing costs milliseconds to import; mypy reads this as True
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     #: One entry's fast part: (device, inode, modification time, size), or None when missing.
     Fast = tuple[int, int, int, int] | None
@@ -78,8 +78,9 @@ def changed_entries(path: Sequence[str], stored: Sequence[Fast]) -> list[int]:
     return [i for i, (a, b) in enumerate(zip(now, stored, strict=True)) if a != b]
 
 
-def unchanged(path: Sequence[str], stored_slow: Sequence[Slow], entries: Sequence[int]) -> bool:
-    """True if each of `entries` (indexes into `path`) still holds the metadata folders it held.
+def unchanged(path: Sequence[str], stored_slow: Mapping[int, Slow], entries: Sequence[int]) -> bool:
+    """True if each of `entries` (indexes into `path`) still holds the metadata folders it held
+    (`stored_slow`: the stored slow part of each of them, by index).
 
     A file on the path (a zip archive) has no slow part: any change to it is a change.
     """
