@@ -1073,3 +1073,30 @@ def test_cache_clear_removes_the_cache_files(
 def test_cache_json_says_when_the_cache_is_off(site: FakeSite, cache: Path, cli) -> None:
     shown = cli("cache", "--json", env={"XDG_CACHE_HOME": str(cache.parent)}).json()
     assert shown["enabled"] is False  # the cli fixture runs with TORCHPLUG_CACHE=0
+
+
+# ----------------------------------------------------------------------------- names and the disable list
+
+
+@pytest.mark.parametrize("stored", [False, True], ids=["fresh scan", "stored scan"])
+@pytest.mark.parametrize(
+    ("disabled", "listed"),
+    [
+        ((), ["one", "shared"]),
+        (("pack-a",), ["shared"]),
+        (("pack-b",), ["one", "shared"]),
+        (("pack-a", "pack-b"), []),
+    ],
+)
+def test_list_leaves_out_a_name_only_when_every_provider_is_disabled(
+    site: FakeSite, cache: Path, stored: bool, disabled: tuple[str, ...], listed: list[str]
+) -> None:
+    """`Registry.list` reads names from the category's listing: a name one pack provides is a
+    row there, a name several provide is looked up, and either is listed while one of its
+    providers is enabled."""
+    site.add("pack-a", entry_points={"loss": {"one": "tp_a:one", "shared": "tp_a:shared"}})
+    site.add("pack-b", entry_points={"loss": {"shared": "tp_b:shared"}})
+    if stored:
+        site.registry().list("loss")
+        assert len(index_files(cache)) == 1
+    assert site.registry(disabled=disabled).list("loss") == listed

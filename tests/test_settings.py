@@ -314,8 +314,15 @@ def test_a_copy_made_by_another_parser_is_not_taken(project: Path, cache_home: P
 
 @pytest.mark.parametrize(
     "document",
-    [{1: 0, "zz": 0}, {5: 0}, ["prefer"], {"prefer": {"*": object.__name__, 3: "x"}}, None],
-    ids=["int-key-beside-str", "int-key", "a-list", "nested-int-key", "none"],
+    [
+        {1: 0, "zz": 0},
+        {5: 0},
+        ["prefer"],
+        {"prefer": {"*": object.__name__, 3: "x"}},
+        None,
+        {"prefer": {"*": ("a",)}},
+    ],
+    ids=["int-key-beside-str", "int-key", "a-list", "nested-int-key", "none", "a-tuple"],
 )
 def test_a_copy_no_toml_parser_could_make_is_a_miss(
     project: Path, cache_home: Path, document: object
@@ -324,6 +331,19 @@ def test_a_copy_no_toml_parser_could_make_is_a_miss(
     settings.write_text('[prefer]\n"*" = "real"\n', "utf-8")
     plant(settings, document)
     assert patterns() == [("*", ("real",), "project")]
+
+
+def test_a_copy_nested_deeper_than_the_stack_is_read_without_a_traceback(
+    project: Path, cache_home: Path
+) -> None:
+    """A list 1,500 deep is a TOML shape (marshal stores it); checking it must not recurse."""
+    settings = project / "torchplug.toml"
+    settings.write_text('[prefer]\n"*" = "real"\n', "utf-8")
+    nested: object = "x"
+    for _ in range(1500):
+        nested = [nested]
+    plant(settings, {"prefer": {"*": "deep"}, "entry-points": {"from": nested}})
+    assert patterns() == [("*", ("deep",), "project")]
 
 
 @pytest.mark.parametrize(
@@ -405,6 +425,9 @@ def test_the_torchplug_key_check_never_misses_a_key_tomllib_sees() -> None:
         lambda w: f"[tool]\n{dotted(w, 'prefer')}{space()}={space()}{{}}\n",
         lambda w: f"{dotted('tool', w)}{space()}={space()}{{{space()}prefer = {{}}{space()}}}\n",
         lambda w: f"tool = {{{space()}{key(w)}{space()}={space()}{{}}{space()}}}\n",
+        lambda w: f"[{space()}{key(w)}{space()}]\nx = 1\n",
+        lambda w: f"[[{space()}{dotted('tool', w)}{space()}]]\nx = 1\r\n",
+        lambda w: f"[[{space()}{key(w)}{space()}]]\nx = 1\n",
     ]
     values = ['"torchplug>=1"', '["torchplug", "torchplug-torch"]', '{ x = "torchplug" }', "1"]
     seen = {True: 0, False: 0}
@@ -422,6 +445,6 @@ def test_the_torchplug_key_check_never_misses_a_key_tomllib_sees() -> None:
             assert _may_name_torchplug(text.encode()), text
         seen[has_key] += 1
     assert seen[True] > 5_000 and seen[False] > 2_000
-    for only_values in values[:3]:
+    for only_values in [*values[:3], '[\n  "torchplug",\n]', '[["torchplug"]]']:
         assert not _may_name_torchplug(f"[project]\ndependencies = {only_values}\n".encode())
     assert _may_name_torchplug(b'[tool."\\x74orchplug".prefer]\n')  # TOML 1.1's escape

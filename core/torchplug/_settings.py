@@ -106,7 +106,7 @@ def _parsed(file: str, data: bytes, *, pyproject: bool = False) -> dict[str, Any
         why = f"not valid TOML: {exc}"
         if pyproject:  # the user may not know that torchplug reads it
             why += (
-                ". torchplug reads it for a [tool.torchplug] table; fix the file, or put a "
+                ". torchplug looks in it for a [tool.torchplug] table; fix the file, or put a "
                 "torchplug.toml beside it, which is read instead"
             )
         raise ConfigError(why, path=file) from None
@@ -136,16 +136,26 @@ def _remembered(memo: str, file: str, data: bytes) -> dict[str, Any] | None:
         return None
     if (form, parser, stored_file, stored_data) != (_MEMO_FORMAT, _PARSER, file, data):
         return None
-    return document if type(document) is dict and _is_toml_table(document) else None
+    return document if _is_toml_table(document) else None
 
 
-def _is_toml_table(value: object) -> bool:
-    """Whether `value` is what a TOML parser returns for a table: string keys, TOML values."""
-    if type(value) is dict:
-        return all(type(k) is str and _is_toml_table(v) for k, v in value.items())
-    if type(value) is list:
-        return all(_is_toml_table(v) for v in value)
-    return type(value) in (str, int, float, bool)
+def _is_toml_table(document: object) -> bool:
+    """Whether `document` is what a TOML parser returns: a table of string keys and TOML values.
+    Walked without recursion, so that no nesting a forged copy holds can overflow the stack."""
+    if type(document) is not dict:
+        return False
+    pending: list[object] = [document]
+    while pending:
+        value = pending.pop()
+        if type(value) is dict:
+            if not all(type(key) is str for key in value):
+                return False
+            pending.extend(value.values())
+        elif type(value) is list:
+            pending.extend(value)
+        elif type(value) not in (str, int, float, bool):
+            return False
+    return True
 
 
 def remembered_files() -> list[str]:
@@ -230,15 +240,38 @@ def _may_name_torchplug(data: bytes) -> bool:
         end = at + len(b"torchplug")
         after = data[end] if end < len(data) else ord("\n")
         if before in _QUOTES and after == before:  # "torchplug": a key if a dot or = follows,
-            following = _skip_space(data, end + 1, 1)  # or ] in a header after a dot
+            following = _skip_space(data, end + 1, 1)  # or ] in a header
             if following in (ord("."), ord("=")):
                 return True
-            if following == ord("]") and _skip_space(data, at - 2, -1) == ord("."):
+            if following == ord("]") and _in_header(data, at - 2):
                 return True
         elif before in _BEFORE_KEY and after in _AFTER_KEY:
             return True
         at = data.find(b"torchplug", end)
     return False
+
+
+def _in_header(data: bytes, index: int) -> bool:
+    """Whether a quoted key whose opening quote is just after `index` ends a table header:
+    after a dot (``[tool."torchplug"]``) or after the brackets that open a line
+    (``["torchplug"]``, ``[[ 'torchplug' ]]``), not in an array (``deps = ["torchplug"]``)."""
+    index = _back_over_blanks(data, index)
+    if index >= 0 and data[index] == ord("."):
+        return True
+    for _ in range(2):  # [ or [[
+        if index < 0 or data[index] != ord("["):
+            return False
+        index = _back_over_blanks(data, index - 1)
+        if index < 0 or data[index] in (ord("\n"), ord("\r")):
+            return True
+    return False
+
+
+def _back_over_blanks(data: bytes, index: int) -> int:
+    """The index of the last byte at or before `index` that is not a space or a tab; -1 if none."""
+    while index >= 0 and data[index] in (ord(" "), ord("\t")):
+        index -= 1
+    return index
 
 
 def _skip_space(data: bytes, index: int, step: int) -> int:
