@@ -458,14 +458,19 @@ def test_saving_a_module_in_a_sys_path_directory_keeps_the_cache(
     assert signature(file) == before
 
 
-def test_saving_a_file_in_the_working_directory_keeps_the_cache(
-    site: FakeSite, cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """``python -c`` and ``-m`` put the working directory first on sys.path, as ``''``."""
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The working directory, first on sys.path as ``''``: as ``python -c`` and ``-m`` run."""
     project = tmp_path / "project"
     project.mkdir()
     monkeypatch.chdir(project)
     monkeypatch.syspath_prepend("")
+    return project
+
+
+def test_saving_a_file_in_the_working_directory_keeps_the_cache(
+    site: FakeSite, cache: Path, project: Path
+) -> None:
     site.registry().list("model")
     (file,) = index_files(cache)
     before = signature(file)
@@ -487,14 +492,10 @@ def damage_section(file: Path, name: str) -> None:
 
 
 def test_a_save_reads_the_stamp_of_the_entry_it_changed_and_no_other(
-    site: FakeSite, cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    site: FakeSite, cache: Path, project: Path
 ) -> None:
     """Each sys.path entry's slow stamp is a section of its own: a script saved in its folder
     costs reading that folder's, not the one of a site-packages of ten thousand packs."""
-    project = tmp_path / "project"
-    project.mkdir()
-    monkeypatch.chdir(project)
-    monkeypatch.syspath_prepend("")
     site.registry().list("model")
     (file,) = index_files(cache)
     site_entry = sys.path.index(str(site.root))

@@ -174,27 +174,23 @@ def test_a_warm_build_in_a_project_with_settings_imports_no_parser(tmp_path) -> 
         "assert torchplug.registry.list('model', 'tp-*') == ['tp-settled']\n"
         "print(built, *sorted(sys.modules), sep='\\n')\n"
     )
-    bare = subprocess.run(
-        [sys.executable, "-c", "import sys; print(*sorted(sys.modules), sep='\\n')"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=project,
-        timeout=120,
-    )
-    at_start = set(bare.stdout.split())
-    runs = []
-    for _ in range(2):  # the first scans and parses; the second is warm
-        result = subprocess.run(
-            [sys.executable, "-c", script],
+
+    def printed(code: str) -> list[str]:
+        ran = subprocess.run(
+            [sys.executable, "-c", code],
             capture_output=True,
             text=True,
             env=env,
             cwd=project,
             timeout=120,
         )
-        assert result.returncode == 0, result.stderr
-        built, *modules = result.stdout.split()
+        assert ran.returncode == 0, ran.stderr
+        return ran.stdout.split()
+
+    at_start = set(printed("import sys; print(*sorted(sys.modules), sep='\\n')"))
+    runs = []
+    for _ in range(2):  # the first scans and parses; the second is warm
+        built, *modules = printed(script)
         runs.append((built, set(modules)))
     assert [built for built, _ in runs] == ["b", "b"]
     assert "tomllib" in runs[0][1] or "tomli" in runs[0][1]  # it did parse, once
