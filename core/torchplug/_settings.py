@@ -75,7 +75,7 @@ _MEMO_FORMAT = 2
 _PARSER = sys.version if sys.version_info >= (3, 11) else None
 
 
-def _read_toml(file: str | Path, *, pyproject: bool = False) -> dict[str, Any]:
+def _read_toml(file: str | Path) -> dict[str, Any]:
     try:
         with open(file, "rb") as handle:
             data = handle.read()
@@ -83,7 +83,7 @@ def _read_toml(file: str | Path, *, pyproject: bool = False) -> dict[str, Any]:
         raise ConfigError(
             f"cannot read the settings: {exc.strerror or exc}", path=str(file)
         ) from None
-    return _parsed(str(file), data, pyproject=pyproject)
+    return _parsed(str(file), data)
 
 
 def _parsed(file: str, data: bytes, *, pyproject: bool = False) -> dict[str, Any]:
@@ -195,9 +195,10 @@ def project_file(start: Path | None = None) -> tuple[Path, str] | None:
     return Path(found[0]), found[1]
 
 
-def _project_file(start: str | None) -> tuple[str, str] | None:
-    """`project_file` in plain strings: `pathlib` costs more to import than a warm build may
-    spend, and most folders hold no settings file."""
+def _project_file(start: str | None) -> tuple[str, str, dict[str, Any] | None] | None:
+    """`project_file` in plain strings (`pathlib` costs more to import than a warm build may
+    spend, and most folders hold no settings file), with the document when it had to be parsed
+    to be found: a pyproject.toml's."""
     try:
         here = os.path.realpath(os.getcwd() if start is None else start)
     except OSError:
@@ -205,13 +206,14 @@ def _project_file(start: str | None) -> tuple[str, str] | None:
     while True:
         candidate = os.path.join(here, "torchplug.toml")
         if os.path.isfile(candidate):
-            return candidate, ""
+            return candidate, "", None
         pyproject = os.path.join(here, "pyproject.toml")
         data = _head(pyproject) if os.path.isfile(pyproject) else b""
         if _may_name_torchplug(data):
-            tool = _parsed(pyproject, data, pyproject=True).get("tool", {})
+            document = _parsed(pyproject, data, pyproject=True)
+            tool = document.get("tool", {})
             if isinstance(tool, dict) and "torchplug" in tool:
-                return pyproject, "tool.torchplug"
+                return pyproject, "tool.torchplug", document
         parent = os.path.dirname(here)
         if parent == here:
             return None
@@ -223,7 +225,8 @@ def _project_file(start: str | None) -> tuple[str, str] | None:
 _BEFORE_KEY = frozenset(b" \t\r\n.[{,")
 _AFTER_KEY = frozenset(b" \t\r\n.=]")
 _QUOTES = frozenset(b"\"'")
-_SPACE = frozenset(b" \t\r\n")
+_BLANKS = frozenset(b" \t")  # within a line
+_SPACE = _BLANKS | frozenset(b"\r\n")
 
 
 def _may_name_torchplug(data: bytes) -> bool:
@@ -240,7 +243,7 @@ def _may_name_torchplug(data: bytes) -> bool:
         end = at + len(b"torchplug")
         after = data[end] if end < len(data) else ord("\n")
         if before in _QUOTES and after == before:  # "torchplug": a key if a dot or = follows,
-            following = _skip_space(data, end + 1, 1)  # or ] in a header
+            following = _byte(data, _skip(data, end + 1, 1, _SPACE))  # or ] in a header
             if following in (ord("."), ord("=")):
                 return True
             if following == ord("]") and _in_header(data, at - 2):
@@ -255,32 +258,28 @@ def _in_header(data: bytes, index: int) -> bool:
     """Whether a quoted key whose opening quote is just after `index` ends a table header:
     after a dot (``[tool."torchplug"]``) or after the brackets that open a line
     (``["torchplug"]``, ``[[ 'torchplug' ]]``), not in an array (``deps = ["torchplug"]``)."""
-    index = _back_over_blanks(data, index)
-    if index >= 0 and data[index] == ord("."):
+    index = _skip(data, index, -1, _BLANKS)
+    if _byte(data, index) == ord("."):
         return True
     for _ in range(2):  # [ or [[
-        if index < 0 or data[index] != ord("["):
+        if _byte(data, index) != ord("["):
             return False
-        index = _back_over_blanks(data, index - 1)
-        if index < 0 or data[index] in (ord("\n"), ord("\r")):
+        index = _skip(data, index - 1, -1, _BLANKS)
+        if _byte(data, index) in (-1, ord("\n"), ord("\r")):
             return True
     return False
 
 
-def _back_over_blanks(data: bytes, index: int) -> int:
-    """The index of the last byte at or before `index` that is not a space or a tab; -1 if none."""
-    while index >= 0 and data[index] in (ord(" "), ord("\t")):
-        index -= 1
+def _skip(data: bytes, index: int, step: int, over: frozenset[int]) -> int:
+    """The first index from `index` on, going by `step`, whose byte is not one of `over`."""
+    while 0 <= index < len(data) and data[index] in over:
+        index += step
     return index
 
 
-def _skip_space(data: bytes, index: int, step: int) -> int:
-    """The first byte from `index` on, going by `step`, that is not whitespace; -1 at an end."""
-    while 0 <= index < len(data):
-        if data[index] not in _SPACE:
-            return data[index]
-        index += step
-    return -1
+def _byte(data: bytes, index: int) -> int:
+    """The byte at `index`, or -1 past either end."""
+    return data[index] if 0 <= index < len(data) else -1
 
 
 def _head(file: str | Path) -> bytes:
@@ -304,10 +303,13 @@ def _user_file() -> str:
     return os.path.join(base, "torchplug", "config.toml")
 
 
-def _file_rules(file: str | Path, where: str, level: str) -> list[PreferenceRule]:
+def _file_rules(
+    file: str, where: str, document: dict[str, Any] | None, level: str
+) -> list[PreferenceRule]:
+    """The rules of a settings file: `document` if it was parsed already, else read now."""
     from ._preferences import parse_rules
 
-    table = _table(file, _read_toml(file, pyproject=bool(where)), where)
+    table = _table(file, _read_toml(file) if document is None else document, where)
     prefix = f"{where}." if where else ""
     return parse_rules(table.get("prefer", {}), f"{file} [{prefix}prefer]", level)
 
@@ -326,5 +328,5 @@ def preference_rules() -> list[PreferenceRule]:
         rules += _file_rules(*found, "project")
     user = _user_file()
     if os.path.isfile(user):
-        rules += _file_rules(user, "", "user")
+        rules += _file_rules(user, "", None, "user")
     return rules

@@ -12,7 +12,7 @@ import os
 
 _MERSENNE = (1 << 61) - 1
 #: Files of one kind kept in the directory; the least recently written go first.
-KEEP = 32
+_KEEP = 32
 
 
 def directory() -> str:
@@ -40,7 +40,7 @@ def key(identity: bytes) -> str:
 
 def write(file: str, data: bytes, prefix: str, suffix: str) -> None:
     """Atomically (readers see the old file or the new one, never half of one), readable by its
-    owner only; then only the KEEP newest files named ``prefix*suffix`` stay."""
+    owner only; then only the _KEEP newest files named ``prefix*suffix`` stay."""
     folder = os.path.dirname(file)
     temporary = os.path.join(folder, f".tmp-{os.getpid()}-{_thread.get_ident()}{suffix}")
     try:
@@ -77,7 +77,7 @@ def _prune(folder: str, prefix: str, suffix: str) -> None:
         except OSError:
             return 0
 
-    for old in sorted(files(folder, prefix, suffix), key=written, reverse=True)[KEEP:]:
+    for old in sorted(files(folder, prefix, suffix), key=written, reverse=True)[_KEEP:]:
         try:
             os.unlink(old)
         except OSError:
